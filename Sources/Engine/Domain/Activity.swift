@@ -1,0 +1,65 @@
+/// One entry of a contact's activity feed (`crm_activities`).
+public struct Activity: Sendable, Equatable {
+    public var id: Int64
+    public var type: String
+    public var contactEmail: EmailAddress
+    public var occurredAt: Timestamp
+    public var receivedAt: Timestamp
+    /// Where it came from: `checkout`, `api`, `postmark`, ...
+    public var source: String
+    /// The sender's event id (`webhook-id`, idempotency key), when it gave one.
+    public var sourceEventID: String?
+    /// The event's `data` as JSON object text.
+    public var metadata: String
+
+    public init(
+        id: Int64, type: String, contactEmail: EmailAddress, occurredAt: Timestamp, receivedAt: Timestamp,
+        source: String, sourceEventID: String?, metadata: String
+    ) {
+        self.id = id
+        self.type = type
+        self.contactEmail = contactEmail
+        self.occurredAt = occurredAt
+        self.receivedAt = receivedAt
+        self.source = source
+        self.sourceEventID = sourceEventID
+        self.metadata = metadata
+    }
+}
+
+/// An activity to be written, normalized from an inbound event.
+public struct NewActivity: Sendable, Equatable {
+    public var type: String
+    public var contactEmail: EmailAddress
+    public var occurredAt: Timestamp
+    /// JSON object text.
+    public var metadata: String
+    /// Fills the contact's names when present; never blanks a known name.
+    public var firstName: String?
+    public var lastName: String?
+
+    public init(
+        type: String, contactEmail: EmailAddress, occurredAt: Timestamp, metadata: String,
+        firstName: String? = nil, lastName: String? = nil
+    ) {
+        self.type = type
+        self.contactEmail = contactEmail
+        self.occurredAt = occurredAt
+        self.metadata = metadata
+        self.firstName = firstName
+        self.lastName = lastName
+    }
+}
+
+/// Which activities to list, newest first.
+public struct ActivityQuery: Sendable, Equatable {
+    public var email: EmailAddress?
+    public var type: String?
+    public var limit: Int
+
+    public init(email: EmailAddress? = nil, type: String? = nil, limit: Int = 50) {
+        self.email = email
+        self.type = type
+        self.limit = limit
+    }
+}

@@ -1,0 +1,87 @@
+/// One authenticated inbound request, as the store archives it (`inbound_events`).
+public struct InboundDelivery: Sendable {
+    /// `checkout`, `api`, ...
+    public var source: String
+    /// The sender's event id, the dedupe key within `source`; `nil` when the sender gave none.
+    public var externalID: String?
+    public var receivedAt: Timestamp
+    /// Request headers with credentials and signatures already removed.
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(
+        source: String, externalID: String?, receivedAt: Timestamp, headers: [(name: String, value: String)],
+        body: [UInt8]
+    ) {
+        self.source = source
+        self.externalID = externalID
+        self.receivedAt = receivedAt
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The headers as a JSON object, as archived.
+    public var headersJSON: String {
+        JSON.object(JSONObject(headers.map { (key: $0.name, value: JSON.string($0.value)) })).serialized()
+    }
+}
+
+/// What became of an accepted delivery.
+public struct IngestOutcome: Sendable, Equatable {
+    /// The activities of this delivery; for a duplicate, those written by the first delivery.
+    public var activityIDs: [Int64]
+    /// True when the same `(source, externalID)` was accepted before and nothing new was written.
+    public var duplicate: Bool
+
+    public init(activityIDs: [Int64], duplicate: Bool) {
+        self.activityIDs = activityIDs
+        self.duplicate = duplicate
+    }
+}
+
+/// The verdict recorded with an archived delivery.
+public enum InboundVerdict: String, Sendable, CaseIterable {
+    /// Authenticated and normalized (possibly into no activity).
+    case accepted
+    /// Authenticated, but its payload could not be normalized (invalid JSON, bad email, ...).
+    case rejected
+}
+
+/// A row of the raw archive.
+public struct InboundEvent: Sendable, Equatable {
+    public var id: Int64
+    public var source: String
+    public var externalID: String?
+    public var receivedAt: Timestamp
+    public var headers: String
+    public var body: [UInt8]
+    public var verdict: InboundVerdict
+    public var reason: String?
+
+    public init(
+        id: Int64, source: String, externalID: String?, receivedAt: Timestamp, headers: String, body: [UInt8],
+        verdict: InboundVerdict, reason: String?
+    ) {
+        self.id = id
+        self.source = source
+        self.externalID = externalID
+        self.receivedAt = receivedAt
+        self.headers = headers
+        self.body = body
+        self.verdict = verdict
+        self.reason = reason
+    }
+}
+
+/// Which archived deliveries to list, newest first.
+public struct InboundQuery: Sendable, Equatable {
+    public var source: String?
+    public var verdict: InboundVerdict?
+    public var limit: Int
+
+    public init(source: String? = nil, verdict: InboundVerdict? = nil, limit: Int = 50) {
+        self.source = source
+        self.verdict = verdict
+        self.limit = limit
+    }
+}

@@ -1,0 +1,72 @@
+import GRDB
+
+/// The versioned schema of the SQLite store. Append new migrations; never edit a shipped one.
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1_spine") { db in
+            // Times are integer microseconds since the epoch, UTC.
+            try db.execute(
+                sql: """
+                    CREATE TABLE contacts (
+                        id INTEGER PRIMARY KEY,
+                        email TEXT NOT NULL UNIQUE,
+                        first_name TEXT,
+                        last_name TEXT,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE inbound_events (
+                        id INTEGER PRIMARY KEY,
+                        source TEXT NOT NULL,
+                        external_id TEXT,
+                        received_at INTEGER NOT NULL,
+                        headers TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        verdict TEXT NOT NULL CHECK (verdict IN ('accepted', 'rejected')),
+                        reason TEXT
+                    );
+                    -- The dedupe key: one accepted delivery per sender event id. Rejected
+                    -- deliveries do not hold the key, so a corrected retry can still land.
+                    CREATE UNIQUE INDEX inbound_events_dedupe ON inbound_events (source, external_id)
+                        WHERE verdict = 'accepted' AND external_id IS NOT NULL;
+                    CREATE INDEX inbound_events_listing ON inbound_events (source, verdict, id);
+                    CREATE TABLE crm_activities (
+                        id INTEGER PRIMARY KEY,
+                        type TEXT NOT NULL,
+                        contact_id INTEGER NOT NULL REFERENCES contacts (id),
+                        contact_email TEXT NOT NULL,
+                        occurred_at INTEGER NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        source TEXT NOT NULL,
+                        source_event_id TEXT,
+                        inbound_event_id INTEGER REFERENCES inbound_events (id),
+                        metadata TEXT NOT NULL DEFAULT '{}'
+                    );
+                    CREATE INDEX crm_activities_feed ON crm_activities (occurred_at DESC, id DESC);
+                    CREATE INDEX crm_activities_by_email ON crm_activities (contact_email, occurred_at DESC, id DESC);
+                    CREATE INDEX crm_activities_by_type ON crm_activities (type, occurred_at DESC, id DESC);
+                    CREATE INDEX crm_activities_by_inbound ON crm_activities (inbound_event_id);
+                    CREATE TABLE contact_tags (
+                        contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+                        tag TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (contact_id, tag)
+                    );
+                    CREATE TABLE suppressions (
+                        email TEXT PRIMARY KEY,
+                        reason TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE api_keys (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        key_hash TEXT NOT NULL UNIQUE,
+                        created_at INTEGER NOT NULL
+                    );
+                    """
+            )
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,241 @@
+import Foundation
+import GRDB
+
+/// The zero-configuration store: one SQLite file in WAL mode.
+///
+/// `synchronous=FULL` makes every commit durable before it returns, so a 2xx is never sent for
+/// an event a power cut could lose. GRDB's pool gives one writer and concurrent readers.
+public final class SQLiteStore: Store {
+    public let path: String
+    private let pool: DatabasePool
+
+    /// Opens (creating if needed) the database file at `path`. Does not migrate.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        // Another process (`cortex migrate`, `cortex keys create`) may hold the write lock briefly.
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StoreError.unavailable("cannot open SQLite database at \(path): \(error)")
+        }
+    }
+
+    public var description: String { "sqlite:\(path)" }
+
+    // Every database failure leaves the store as a `StoreError`, so callers above Engine never
+    // see GRDB's types.
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(body)
+        } catch let error as DatabaseError {
+            throw StoreError.unavailable("SQLite write failed: \(error)")
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as DatabaseError {
+            throw StoreError.unavailable("SQLite read failed: \(error)")
+        }
+    }
+
+    public func migrate() async throws {
+        do {
+            try SQLiteMigrations.migrator.migrate(pool)
+        } catch let error as DatabaseError {
+            throw StoreError.unavailable("SQLite migration failed: \(error)")
+        }
+    }
+
+    public func ping() async throws {
+        _ = try await read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// The journal mode and synchronous level of the connections; for tests of durability settings.
+    package func durabilitySettings() async throws -> (journalMode: String, synchronous: Int) {
+        try await write { db in
+            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
+            let sync = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+            return (mode, sync)
+        }
+    }
+
+    public func ingest(_ delivery: InboundDelivery, activities: [NewActivity]) async throws -> IngestOutcome {
+        let headers = delivery.headersJSON
+        return try await write { db in
+            if let externalID = delivery.externalID,
+                let existing = try Int64.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT id FROM inbound_events WHERE source = ? AND external_id = ? AND verdict = 'accepted'"),
+                    arguments: [delivery.source, externalID])
+            {
+                let ids = try Int64.fetchAll(
+                    db.cachedStatement(sql: "SELECT id FROM crm_activities WHERE inbound_event_id = ? ORDER BY id"),
+                    arguments: [existing])
+                return IngestOutcome(activityIDs: ids, duplicate: true)
+            }
+            let inboundID = try Self.insertInbound(db, delivery, headers: headers, verdict: .accepted, reason: nil)
+            var ids: [Int64] = []
+            ids.reserveCapacity(activities.count)
+            for activity in activities {
+                let contactID = try Self.upsertContact(db, activity, at: delivery.receivedAt)
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO crm_activities (type, contact_id, contact_email, occurred_at, received_at,
+                            source, source_event_id, inbound_event_id, metadata)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """
+                ).execute(arguments: [
+                    activity.type, contactID, activity.contactEmail.value, activity.occurredAt.microseconds,
+                    delivery.receivedAt.microseconds, delivery.source, delivery.externalID, inboundID,
+                    activity.metadata,
+                ])
+                ids.append(db.lastInsertedRowID)
+            }
+            return IngestOutcome(activityIDs: ids, duplicate: false)
+        }
+    }
+
+    public func archiveRejected(_ delivery: InboundDelivery, reason: String) async throws {
+        let headers = delivery.headersJSON
+        try await write { db in
+            _ = try Self.insertInbound(db, delivery, headers: headers, verdict: .rejected, reason: reason)
+        }
+    }
+
+    private static func insertInbound(
+        _ db: Database, _ delivery: InboundDelivery, headers: String, verdict: InboundVerdict, reason: String?
+    ) throws -> Int64 {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict, reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            delivery.source, delivery.externalID, delivery.receivedAt.microseconds, headers, Data(delivery.body),
+            verdict.rawValue, reason,
+        ])
+        return db.lastInsertedRowID
+    }
+
+    private static func upsertContact(_ db: Database, _ activity: NewActivity, at time: Timestamp) throws -> Int64 {
+        // COALESCE keeps a known name when an event carries none.
+        let id = try Int64.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    INSERT INTO contacts (email, first_name, last_name, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (email) DO UPDATE SET
+                        first_name = COALESCE(excluded.first_name, contacts.first_name),
+                        last_name = COALESCE(excluded.last_name, contacts.last_name),
+                        updated_at = excluded.updated_at
+                    RETURNING id
+                    """),
+            arguments: [
+                activity.contactEmail.value, activity.firstName, activity.lastName, time.microseconds,
+                time.microseconds,
+            ])
+        guard let id else { throw StoreError.unavailable("contact upsert returned no id") }
+        return id
+    }
+
+    public func activities(_ query: ActivityQuery) async throws -> [Activity] {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let email = query.email {
+            conditions.append("contact_email = ?")
+            _ = arguments.append(contentsOf: [email.value])
+        }
+        if let type = query.type {
+            conditions.append("type = ?")
+            _ = arguments.append(contentsOf: [type])
+        }
+        _ = arguments.append(contentsOf: [query.limit])
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = """
+            SELECT id, type, contact_email, occurred_at, received_at, source, source_event_id, metadata
+            FROM crm_activities \(filter) ORDER BY occurred_at DESC, id DESC LIMIT ?
+            """
+        let finalArguments = arguments
+        return try await read { db in
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: finalArguments).compactMap { row in
+                guard let email = EmailAddress(row["contact_email"] as String) else { return nil }
+                return Activity(
+                    id: row["id"], type: row["type"], contactEmail: email,
+                    occurredAt: Timestamp(microseconds: row["occurred_at"]),
+                    receivedAt: Timestamp(microseconds: row["received_at"]), source: row["source"],
+                    sourceEventID: row["source_event_id"], metadata: row["metadata"])
+            }
+        }
+    }
+
+    public func contact(email: EmailAddress) async throws -> Contact? {
+        try await read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT id, first_name, last_name, created_at FROM contacts WHERE email = ?",
+                    arguments: [email.value])
+            else { return nil }
+            let contactID: Int64 = row["id"]
+            let tags = try String.fetchAll(
+                db, sql: "SELECT tag FROM contact_tags WHERE contact_id = ? ORDER BY tag", arguments: [contactID])
+            let suppression = try Row.fetchOne(
+                db, sql: "SELECT reason, created_at FROM suppressions WHERE email = ?", arguments: [email.value]
+            ).map { Suppression(reason: $0["reason"], since: Timestamp(microseconds: $0["created_at"])) }
+            return Contact(
+                email: email, firstName: row["first_name"], lastName: row["last_name"],
+                createdAt: Timestamp(microseconds: row["created_at"]), tags: tags, suppression: suppression)
+        }
+    }
+
+    public func inboundEvents(_ query: InboundQuery) async throws -> [InboundEvent] {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let source = query.source {
+            conditions.append("source = ?")
+            _ = arguments.append(contentsOf: [source])
+        }
+        if let verdict = query.verdict {
+            conditions.append("verdict = ?")
+            _ = arguments.append(contentsOf: [verdict.rawValue])
+        }
+        _ = arguments.append(contentsOf: [query.limit])
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = """
+            SELECT id, source, external_id, received_at, headers, body, verdict, reason
+            FROM inbound_events \(filter) ORDER BY id DESC LIMIT ?
+            """
+        let finalArguments = arguments
+        return try await read { db in
+            try Row.fetchAll(db, sql: sql, arguments: finalArguments).map { row in
+                InboundEvent(
+                    id: row["id"], source: row["source"], externalID: row["external_id"],
+                    receivedAt: Timestamp(microseconds: row["received_at"]), headers: row["headers"],
+                    body: [UInt8](row["body"] as Data),
+                    verdict: InboundVerdict(rawValue: row["verdict"]) ?? .rejected, reason: row["reason"])
+            }
+        }
+    }
+
+    public func createAPIKey(name: String, keyHash: String, at time: Timestamp) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO api_keys (name, key_hash, created_at) VALUES (?, ?, ?)",
+                arguments: [name, keyHash, time.microseconds])
+        }
+    }
+
+    public func apiKeyExists(keyHash: String) async throws -> Bool {
+        try await read { db in
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM api_keys WHERE key_hash = ?"), arguments: [keyHash]) != nil
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Configuration
+import Engine
+import Hummingbird
+import Logging
+
+/// What the HTTP application is built from; tests pass their own store and clock.
+struct AppDependencies: Sendable {
+    var configuration: CortexConfiguration
+    var store: any Store
+    var clock: any WallClock = SystemWallClock()
+    var logger: Logger = Logger(label: "cortex")
+}
+
+/// Builds the application from configuration: opens and migrates the store, then wires routes.
+func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
+    let configuration = try CortexConfiguration(reader: reader)
+    var logger = Logger(label: "cortex")
+    logger.logLevel = configuration.logLevel
+    let store = try openStore(configuration.database)
+    try await store.migrate()
+    return buildApplication(AppDependencies(configuration: configuration, store: store, logger: logger))
+}
+
+/// Opens the configured store without migrating it.
+func openStore(_ location: DatabaseLocation) throws -> any Store {
+    switch location {
+    case .sqlite(let path): try SQLiteStore(path: path)
+    }
+}
+
+func buildApplication(_ dependencies: AppDependencies) -> some ApplicationProtocol {
+    let configuration = dependencies.configuration
+    let logger = dependencies.logger
+    let database = dependencies.store.description
+    return Application(
+        router: buildRouter(dependencies),
+        configuration: ApplicationConfiguration(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "cortex"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            logger.notice(
+                "cortex serving http://\(configuration.host):\(port) database=\(database) mail=\(configuration.mailProvider.rawValue)"
+            )
+        },
+        logger: logger
+    )
+}
+
+/// The router with every route.
+func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestContext> {
+    buildRoutes(dependencies).router
+}
+
+/// The router and the table of its routes (tests compare the table with the OpenAPI spec).
+func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
+    let router = Router()
+    let table = RouteTable()
+    let routes = RouteRegistrar(router: router, table: table)
+    let metrics = CortexMetrics()
+    let store = dependencies.store
+    let clock = dependencies.clock
+    // Added before any route, so it wraps every route and the not-found responder.
+    router.add(middleware: ErrorMiddleware(routes: table, metrics: metrics))
+
+    let authenticator = APIKeyAuthenticator(configuredKeys: dependencies.configuration.apiKeys, store: store)
+    let ingestor = EventIngestor(store: store, metrics: metrics)
+    // The secret was validated when the configuration was read; a failure here cannot happen.
+    let verifier = dependencies.configuration.checkoutSecret.flatMap { try? StandardWebhooksVerifier(secret: $0) }
+    IngestRoutes(
+        checkout: CheckoutSource(verifier: verifier, ingestor: ingestor, clock: clock),
+        ingestor: ingestor, authenticator: authenticator, clock: clock
+    ).register(on: routes)
+    ReadRoutes(store: store, authenticator: authenticator).register(on: routes)
+    HealthRoutes(store: store, metrics: metrics).register(on: routes)
+    return routes
+}

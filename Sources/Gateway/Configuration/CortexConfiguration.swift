@@ -1,0 +1,98 @@
+import Configuration
+import Foundation
+import Logging
+
+/// Every setting of `cortex`, read once at start-up from the environment and an optional file.
+///
+/// Keys are read with swift-configuration's dotted names (`cortex.http.port`), which the
+/// environment provider maps to the documented variables (`CORTEX_HTTP_PORT`).
+struct CortexConfiguration: Sendable {
+    var host: String = "127.0.0.1"
+    var port: Int = 8080
+    var database: DatabaseLocation = .default
+    /// Bearer keys accepted on `/v1/*` in addition to those made with `cortex keys create`.
+    var apiKeys: [String] = []
+    /// The Standard Webhooks secret of `/webhooks/checkout` (`whsec_...`); unset answers 401.
+    var checkoutSecret: String?
+    var mailProvider: MailProviderName = .dryRun
+    var mailFrom: String?
+    var logLevel: Logger.Level = .notice
+
+    init() {}
+
+    init(reader: ConfigReader) throws(ConfigurationError) {
+        if let host = Self.nonEmpty(reader.string(forKey: "cortex.http.host")) { self.host = host }
+        if let port = Self.nonEmpty(reader.string(forKey: "cortex.http.port")) {
+            guard let value = Int(port), (0...65_535).contains(value) else {
+                throw ConfigurationError("CORTEX_HTTP_PORT must be a port number from 0 to 65535, got \"\(port)\"")
+            }
+            self.port = value
+        }
+        if let url = Self.nonEmpty(reader.string(forKey: "cortex.database.url", isSecret: true)) {
+            database = try DatabaseLocation(url: url)
+        }
+        if let keys = reader.string(forKey: "cortex.api.keys", isSecret: true) {
+            apiKeys = keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let secret = Self.nonEmpty(reader.string(forKey: "cortex.checkout.secret", isSecret: true)) {
+            // Validate now, so a typo stops start-up instead of rejecting every webhook later.
+            _ = try StandardWebhooksVerifier(secret: secret, variable: "CORTEX_CHECKOUT_SECRET")
+            checkoutSecret = secret
+        }
+        if let provider = Self.nonEmpty(reader.string(forKey: "cortex.mail.provider")) {
+            guard let name = MailProviderName(rawValue: provider.lowercased()) else {
+                throw ConfigurationError(
+                    "CORTEX_MAIL_PROVIDER must be one of dry-run, postmark, smtp; got \"\(provider)\"")
+            }
+            mailProvider = name
+        }
+        guard mailProvider == .dryRun else {
+            throw ConfigurationError(
+                "CORTEX_MAIL_PROVIDER=\(mailProvider.rawValue) is not available in this version of Cortex yet; "
+                    + "only dry-run is")
+        }
+        mailFrom = Self.nonEmpty(reader.string(forKey: "cortex.mail.from"))
+            ?? Self.nonEmpty(reader.string(forKey: "postmark.from.email"))
+        if let level = Self.nonEmpty(reader.string(forKey: "cortex.log.level")) {
+            guard let value = Logger.Level(rawValue: level.lowercased()) else {
+                throw ConfigurationError(
+                    "CORTEX_LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            logLevel = value
+        }
+    }
+
+    private static func nonEmpty(_ value: String?) -> String? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Builds the reader for the process: environment variables first, then `file` (the same
+    /// `KEY=value` lines as the environment), so the environment overrides the file.
+    static func reader(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        file: String?
+    ) async throws -> ConfigReader {
+        // Mark every credential-bearing variable secret so no provider ever prints it.
+        let secrets = SecretsSpecifier<String, String>.dynamic { key, _ in
+            ["SECRET", "TOKEN", "PASSWORD", "KEYS", "URL"].contains { key.uppercased().contains($0) }
+        }
+        var providers: [any ConfigProvider] = [
+            EnvironmentVariablesProvider(environmentVariables: environment, secretsSpecifier: secrets)
+        ]
+        if let file {
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw ConfigurationError("cannot read the configuration file \(file)")
+            }
+            providers.append(try await EnvironmentVariablesProvider(environmentFilePath: .init(file), secretsSpecifier: secrets))
+        }
+        return ConfigReader(providers: providers)
+    }
+}
+
+/// The mail transports `CORTEX_MAIL_PROVIDER` can name.
+enum MailProviderName: String, Sendable {
+    case dryRun = "dry-run"
+    case postmark
+    case smtp
+}

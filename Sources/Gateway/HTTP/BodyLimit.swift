@@ -1,0 +1,24 @@
+import Hummingbird
+
+/// The one limit on request bodies, and the reading of a body under it.
+enum BodyLimit {
+    /// 1 MiB: far above any provider's event, far below what could exhaust memory.
+    static let maximumBytes = 1 << 20
+
+    /// Whether a declared `Content-Length` already exceeds the limit, so the body is never read.
+    static func declaredTooLarge(_ request: Request) -> Bool {
+        guard let declared = request.headers[.contentLength], let length = Int(declared) else { return false }
+        return length > maximumBytes
+    }
+
+    /// Reads the whole body, failing with 413 past the limit (also for chunked bodies).
+    static func collect(_ request: Request) async throws -> [UInt8] {
+        var request = request
+        do {
+            let buffer = try await request.collectBody(upTo: maximumBytes)
+            return Array(buffer.readableBytesView)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.payloadTooLarge
+        }
+    }
+}

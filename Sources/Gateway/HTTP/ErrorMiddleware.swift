@@ -1,0 +1,63 @@
+import Engine
+import Hummingbird
+import Logging
+
+/// Outermost middleware: turns every failure into a JSON error with the right status, refuses
+/// oversized bodies before reading them, and counts each request.
+struct ErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    let routes: RouteTable
+    let metrics: CortexMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        let response: Response
+        if BodyLimit.declaredTooLarge(request) {
+            response = try APIError.payloadTooLarge.response(from: request, context: context)
+        } else {
+            do {
+                response = try await next(request, context)
+            } catch {
+                response = try map(error, request: request, context: context).response(from: request, context: context)
+            }
+        }
+        metrics.request(
+            method: request.method.rawValue, path: context.endpointPath ?? "unmatched", status: response.status.code)
+        return response
+    }
+
+    private func map(_ error: any Error, request: Request, context: Context) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as InputError:
+            return APIError.from(error)
+        case let error as HTTPError:
+            switch error.status {
+            case .notFound:
+                let allowed = routes.methods(matching: request.uri.path)
+                guard !allowed.isEmpty else {
+                    return .notFound("no route for \(request.method.rawValue) \(request.uri.path)")
+                }
+                var notAllowed = APIError(
+                    .methodNotAllowed, code: "method_not_allowed",
+                    "\(request.method.rawValue) is not allowed here; use \(allowed.map(\.rawValue).joined(separator: ", "))")
+                notAllowed.extraHeaders[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+                return notAllowed
+            case .contentTooLarge:
+                return .payloadTooLarge
+            default:
+                return APIError(error.status, code: "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
+            }
+        case is StoreError:
+            context.logger.error("database failure", metadata: ["error": "\(error)"])
+            return .databaseUnavailable
+        default:
+            // Not reachable by any input we know of; a 503 tells the sender to retry rather than drop.
+            context.logger.error("unexpected failure", metadata: ["error": "\(error)"])
+            return APIError(.serviceUnavailable, code: "unavailable", "the request could not be completed; retry later")
+        }
+    }
+}
