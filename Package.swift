@@ -70,7 +70,9 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway",
+                "Engine",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -15,10 +15,15 @@ struct StandardWebhooksVerifier: Sendable {
 
     /// Decodes a `whsec_...` secret; `variable` names the setting in the error message.
     init(secret: String, variable: String = "secret") throws(ConfigurationError) {
-        var encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
+        let body = secret.hasPrefix("whsec_") ? secret.dropFirst(6) : Substring(secret)
+        var encoded = String(body.prefix { $0 != "=" })
+        let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
         // The reference Python library tolerates missing padding; so do we.
         while encoded.count % 4 != 0 { encoded += "=" }
-        guard let bytes = Data(base64Encoded: encoded), !bytes.isEmpty else {
+        guard !body.isEmpty, body.drop(while: { $0 != "=" }).allSatisfy({ $0 == "=" }),
+            encoded.allSatisfy({ alphabet.contains($0) || $0 == "=" }),
+            let bytes = Data(base64Encoded: encoded), !bytes.isEmpty
+        else {
             throw ConfigurationError("\(variable) must be whsec_ followed by base64 (as Standard Webhooks issues it)")
         }
         key = SymmetricKey(data: bytes)

@@ -16,11 +16,12 @@ public final class SQLiteStore: Store {
         configuration.foreignKeysEnabled = true
         // Another process (`cortex migrate`, `cortex keys create`) may hold the write lock briefly.
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB sets `synchronous = NORMAL` on the writer when it enables WAL, after any
+            // `prepareDatabase` hook; NORMAL may lose the last commits on power loss. The pool
+            // keeps this one writer connection for its lifetime, so setting it here holds.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw StoreError.unavailable("cannot open SQLite database at \(path): \(error)")
         }

@@ -1,0 +1,63 @@
+import Testing
+
+@testable import Engine
+
+@Suite struct JSONParserTests {
+    private func parse(_ text: String) throws -> JSON {
+        try JSONParser.parse(Array(text.utf8))
+    }
+
+    @Test func parsesEveryKindOfValue() throws {
+        let value = try parse(#" {"a": [1, -2.5e3, true, false, null], "b": {"c": "d"}} "#)
+        #expect(
+            value
+                == .object([
+                    "a": .array([.number("1"), .number("-2.5e3"), .bool(true), .bool(false), .null]),
+                    "b": .object(["c": .string("d")]),
+                ]))
+    }
+
+    @Test func keepsLargeNumbersExactly() throws {
+        let value = try parse(#"{"id": 12345678901234567890123, "amount": 0.10000000000000000001}"#)
+        #expect(value.serialized() == #"{"id":12345678901234567890123,"amount":0.10000000000000000001}"#)
+    }
+
+    @Test func decodesEscapesAndSurrogatePairs() throws {
+        let value = try parse(#""a\"b\\c\/d\n\t\u00e9\ud83d\ude00""#)
+        #expect(value == .string("a\"b\\c/d\n\té😀"))
+    }
+
+    @Test func replacesLoneSurrogates() throws {
+        #expect(try parse(#""\ud800x""#) == .string("\u{FFFD}x"))
+        #expect(try parse(#""\udc00""#) == .string("\u{FFFD}"))
+    }
+
+    @Test func serializationEscapesWhatJSONRequires() throws {
+        let original = JSON.string("quote\" backslash\\ newline\n nul\u{0} tab\t é")
+        #expect(try JSONParser.parse(Array(original.serialized().utf8)) == original)
+    }
+
+    @Test(arguments: [
+        "", "{", "}", "[1,]", "{\"a\":1,}", "{a:1}", "01", "1.", "-", "1e", "+1", ".5", "tru", "nul",
+        "\"unterminated", "\"bad \\x escape\"", "\"\\u12g4\"", "{\"a\" 1}", "[1 2]", "{} {}", "\"tab\tinside\"",
+        "NaN", "Infinity",
+    ])
+    func rejectsMalformedDocuments(text: String) {
+        #expect(throws: JSONParser.Failure.self) { try parse(text) }
+    }
+
+    @Test func rejectsInvalidUTF8() {
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse([0x22, 0xFF, 0xFE, 0x22]) }
+    }
+
+    @Test func rejectsDeepNestingWithoutCrashing() {
+        let hostile = [UInt8](repeating: UInt8(ascii: "["), count: 1 << 20)
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(hostile) }
+        let deepest = String(repeating: "[", count: JSONParser.maximumDepth) + String(repeating: "]", count: JSONParser.maximumDepth)
+        #expect(throws: Never.self) { try parse(deepest) }
+    }
+
+    @Test func skipsAByteOrderMark() throws {
+        #expect(try JSONParser.parse([0xEF, 0xBB, 0xBF] + Array("{}".utf8)) == .object([:]))
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+
+@testable import Engine
+
+/// One suite for every store backend: the same calls, the same assertions.
+@Suite struct StoreConformanceTests {
+    @Test(arguments: StoreBackend.allCases)
+    func migratesFromEmptyAndIsIdempotent(backend: StoreBackend) async throws {
+        let store = try backend.makeUnmigratedStore()
+        await #expect(throws: (any Error).self) { _ = try await store.activities(ActivityQuery()) }
+        try await store.migrate()
+        try await store.migrate()
+        #expect(try await store.activities(ActivityQuery()).isEmpty)
+        try await store.ping()
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func ingestWritesArchiveActivityAndContactTogether(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let outcome = try await store.ingest(
+            delivery(id: "msg_1", body: #"{"type":"checkout.completed"}"#),
+            activities: [activity(email: "ada@example.com", metadata: #"{"product":"P2P"}"#, firstName: "Ada")])
+        #expect(outcome.duplicate == false)
+        #expect(outcome.activityIDs.count == 1)
+
+        let activities = try await store.activities(ActivityQuery())
+        #expect(activities.count == 1)
+        let written = try #require(activities.first)
+        #expect(written.id == outcome.activityIDs[0])
+        #expect(written.type == "checkout.completed")
+        #expect(written.contactEmail == .of("ada@example.com"))
+        #expect(written.occurredAt == .at("2026-11-26T11:00:00Z"))
+        #expect(written.receivedAt == .at("2026-11-26T12:00:00Z"))
+        #expect(written.source == "checkout")
+        #expect(written.sourceEventID == "msg_1")
+        #expect(written.metadata == #"{"product":"P2P"}"#)
+
+        let contact = try #require(try await store.contact(email: .of("ada@example.com")))
+        #expect(contact.firstName == "Ada")
+        #expect(contact.createdAt == .at("2026-11-26T12:00:00Z"))
+        #expect(contact.tags.isEmpty)
+        #expect(contact.suppression == nil)
+
+        let archive = try await store.inboundEvents(InboundQuery())
+        #expect(archive.count == 1)
+        #expect(archive.first?.verdict == .accepted)
+        #expect(archive.first?.externalID == "msg_1")
+        #expect(archive.first?.body == Array(#"{"type":"checkout.completed"}"#.utf8))
+        #expect(archive.first?.headers == #"{"webhook-id":"msg_1"}"#)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aRepeatedEventIDIsADuplicateAndWritesNothing(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let first = try await store.ingest(delivery(id: "msg_1"), activities: [activity(email: "ada@example.com")])
+        let second = try await store.ingest(
+            delivery(id: "msg_1", at: .at("2026-11-26T12:01:00Z")),
+            activities: [activity(email: "other@example.com")])
+        #expect(second == IngestOutcome(activityIDs: first.activityIDs, duplicate: true))
+        #expect(try await store.activities(ActivityQuery()).count == 1)
+        #expect(try await store.inboundEvents(InboundQuery()).count == 1)
+        #expect(try await store.contact(email: .of("other@example.com")) == nil)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func dedupeIsPerSourceAndSkipsEventsWithoutID(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let a = try await store.ingest(delivery(source: "checkout", id: "1"), activities: [activity(email: "a@b.io")])
+        let b = try await store.ingest(delivery(source: "api", id: "1"), activities: [activity(email: "a@b.io")])
+        let c = try await store.ingest(delivery(source: "api", id: nil), activities: [activity(email: "a@b.io")])
+        let d = try await store.ingest(delivery(source: "api", id: nil), activities: [activity(email: "a@b.io")])
+        #expect([a, b, c, d].allSatisfy { !$0.duplicate })
+        #expect(try await store.activities(ActivityQuery()).count == 4)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aRejectedDeliveryIsArchivedButDoesNotHoldTheDedupeKey(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        try await store.archiveRejected(delivery(id: "msg_9", body: "not json"), reason: "invalid_json: nope")
+        let accepted = try await store.ingest(delivery(id: "msg_9"), activities: [activity(email: "a@b.io")])
+        #expect(accepted.duplicate == false)
+        let rejected = try await store.inboundEvents(InboundQuery(verdict: .rejected))
+        #expect(rejected.map(\.reason) == ["invalid_json: nope"])
+        #expect(try await store.inboundEvents(InboundQuery(verdict: .accepted)).count == 1)
+        #expect(try await store.inboundEvents(InboundQuery(source: "stripe")).isEmpty)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func anEventNamingNoContactIsArchivedWithoutActivity(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let outcome = try await store.ingest(delivery(id: "msg_2"), activities: [])
+        #expect(outcome == IngestOutcome(activityIDs: [], duplicate: false))
+        #expect(try await store.ingest(delivery(id: "msg_2"), activities: []).duplicate)
+        #expect(try await store.inboundEvents(InboundQuery()).count == 1)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func oneContactPerEmailAndNamesAreNeverBlanked(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        _ = try await store.ingest(
+            delivery(id: "1"), activities: [activity(email: "Ada@Example.com", firstName: "Ada", lastName: "Byron")])
+        _ = try await store.ingest(delivery(id: "2", at: .at("2026-11-27T00:00:00Z")), activities: [activity(email: "ada@example.com")])
+        _ = try await store.ingest(delivery(id: "3"), activities: [activity(email: "ada@example.com", lastName: "Lovelace")])
+        let contact = try #require(try await store.contact(email: .of("ADA@example.com")))
+        #expect(contact.firstName == "Ada")
+        #expect(contact.lastName == "Lovelace")
+        #expect(contact.createdAt == .at("2026-11-26T12:00:00Z"))
+        #expect(try await store.activities(ActivityQuery(email: .of("ada@example.com"))).count == 3)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func listsActivitiesNewestFirstWithFiltersAndLimit(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        _ = try await store.ingest(delivery(id: "1"), activities: [activity("checkout.started", email: "a@b.io", at: "2026-01-01T00:00:00Z")])
+        _ = try await store.ingest(delivery(id: "2"), activities: [activity("checkout.completed", email: "a@b.io", at: "2026-01-03T00:00:00Z")])
+        _ = try await store.ingest(delivery(id: "3"), activities: [activity("checkout.completed", email: "c@d.io", at: "2026-01-02T00:00:00Z")])
+
+        let all = try await store.activities(ActivityQuery())
+        #expect(all.map(\.sourceEventID) == ["2", "3", "1"])
+        #expect(try await store.activities(ActivityQuery(email: .of("a@b.io"))).map(\.sourceEventID) == ["2", "1"])
+        #expect(try await store.activities(ActivityQuery(type: "checkout.completed")).map(\.sourceEventID) == ["2", "3"])
+        #expect(
+            try await store.activities(ActivityQuery(email: .of("c@d.io"), type: "checkout.started")).isEmpty)
+        #expect(try await store.activities(ActivityQuery(limit: 2)).map(\.sourceEventID) == ["2", "3"])
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func anUnknownContactIsNil(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        #expect(try await store.contact(email: .of("nobody@example.com")) == nil)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func apiKeysAreFoundByHash(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        #expect(try await store.apiKeyExists(keyHash: "abc") == false)
+        try await store.createAPIKey(name: "shop", keyHash: "abc", at: .at("2026-11-26T00:00:00Z"))
+        #expect(try await store.apiKeyExists(keyHash: "abc"))
+        #expect(try await store.apiKeyExists(keyHash: "abd") == false)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func concurrentDeliveriesOfOneEventStoreItOnce(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore()
+        let outcomes = try await withThrowingTaskGroup(of: IngestOutcome.self) { group in
+            for index in 0..<16 {
+                group.addTask {
+                    try await store.ingest(delivery(id: "same"), activities: [activity(email: "racer\(index)@example.com")])
+                }
+                group.addTask {
+                    try await store.ingest(delivery(id: "distinct-\(index)"), activities: [activity(email: "a@b.io")])
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter { !$0.duplicate }.count == 17)
+        #expect(outcomes.filter(\.duplicate).count == 15)
+        #expect(try await store.activities(ActivityQuery(limit: 1000)).count == 17)
+    }
+}
