@@ -88,3 +88,60 @@ import Testing
         }
     }
 }
+
+/// Hostile and malformed requests: every one gets a 4xx (or a 2xx where it is harmless), never a 5xx.
+@Suite struct HostileInputTests {
+    static let bodies: [[UInt8]] = [
+        [], [0], [0xFF, 0xFE, 0xFD], Array("{".utf8), Array(String(repeating: "[", count: 100_000).utf8),
+        Array(#"{"type":"\u0000","data":{"email":"a@b.io"}}"#.utf8), Array(#"{"type":"x","data":{"email":"\ud800@b.io"}}"#.utf8),
+        Array(#"{"type":"x","data":{"email":"a@b.io","n":1e999999}}"#.utf8), Array("null".utf8), Array("\"str\"".utf8),
+        Array(#"{"type":["a"],"data":{"email":"a@b.io"}}"#.utf8), [0x22, 0x5C],
+        Array(#"{"type":"x","data":{"email":"a@b.io"},"timestamp":"9999-12-31T23:59:59.999999999-23:59"}"#.utf8),
+        Array(#"{"type":"x","data":{"email":"a@b.io"},"timestamp":"0001-01-01T00:00:00+23:59"}"#.utf8),
+    ]
+
+    @Test func noBodyYieldsA5xxOnAnyRoute() async throws {
+        let app = try await TestApp.make()
+        try await app.test { client in
+            for body in Self.bodies {
+                var signed: HTTPFields = [:]
+                let verifier = try StandardWebhooksVerifier(secret: TestApp.secret)
+                let now = app.clock.now().seconds
+                signed[.webhookID] = "msg_h"
+                signed[.webhookTimestamp] = String(now)
+                signed[.webhookSignature] = verifier.signature(id: "msg_h", timestamp: now, body: body)
+                for (uri, method, headers) in [
+                    ("/webhooks/checkout", HTTPRequest.Method.post, signed), ("/v1/events", .post, app.bearer),
+                    ("/v1/activities?limit=-1&email=%FF", .get, app.bearer), ("/v1/contacts/%00", .get, app.bearer),
+                    ("/v1/contacts/%", .get, app.bearer), ("/../../etc/passwd", .get, [:]),
+                ] {
+                    let response = try await client.execute(
+                        uri: uri, method: method, headers: headers, body: ByteBuffer(bytes: body))
+                    #expect(response.status.code < 500, "\(method) \(uri) with \(body.prefix(40)) gave \(response.status)")
+                }
+            }
+        }
+    }
+
+    @Test func hostileHeadersAreRefusedCleanly() async throws {
+        let app = try await TestApp.make()
+        let body = #"{"type":"x","data":{"email":"a@b.io"}}"#
+        try await app.test { client in
+            let cases: [HTTPFields] = [
+                [.webhookID: String(repeating: "i", count: 10_000), .webhookTimestamp: "1", .webhookSignature: "v1,AAAA"],
+                [.webhookID: "m", .webhookTimestamp: "99999999999999999999999", .webhookSignature: "v1,AAAA"],
+                [.webhookID: "m", .webhookTimestamp: "-5", .webhookSignature: "v1,AAAA"],
+                [.webhookID: "m", .webhookTimestamp: String(TestApp.start.seconds), .webhookSignature: String(repeating: "v1,AAAA ", count: 5000)],
+                [.authorization: "Bearer " + String(repeating: "k", count: 100_000)],
+            ]
+            for headers in cases {
+                for uri in ["/webhooks/checkout", "/v1/events"] {
+                    let response = try await client.execute(uri: uri, method: .post, headers: headers, body: .init(body))
+                    #expect((400..<500).contains(response.status.code))
+                    #expect(response.errorCode != nil)
+                }
+            }
+        }
+        #expect(try await app.counts() == (0, 0))
+    }
+}

@@ -13,12 +13,14 @@ enum BodyLimit {
 
     /// Reads the whole body, failing with 413 past the limit (also for chunked bodies).
     static func collect(_ request: Request) async throws -> [UInt8] {
-        var request = request
-        do {
-            let buffer = try await request.collectBody(upTo: maximumBytes)
-            return Array(buffer.readableBytesView)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError.payloadTooLarge
+        var bytes: [UInt8] = []
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared <= maximumBytes {
+            bytes.reserveCapacity(declared)
         }
+        for try await chunk in request.body {
+            guard bytes.count + chunk.readableBytes <= maximumBytes else { throw APIError.payloadTooLarge }
+            bytes.append(contentsOf: chunk.readableBytesView)
+        }
+        return bytes
     }
 }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# End-to-end check of a built `cortex` binary, the way the README tells a user to use it:
+# serve with only environment variables, sign with `cortex sign`, post with curl, read back,
+# create a key with `cortex keys create`, and stop with SIGTERM.
+set -euo pipefail
+cortex="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+work="$(mktemp -d)"
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+
+passed=0
+failed=0
+check() { # check NAME EXPECTED ACTUAL
+  if [ "$2" = "$3" ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "smoke FAILED: $1: expected [$2], got [$3]" >&2; fi
+}
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+secret="whsec_$(head -c 24 /dev/urandom | base64)"
+export CORTEX_HTTP_PORT=$port CORTEX_CHECKOUT_SECRET=$secret CORTEX_DATABASE_URL="sqlite:$work/cortex.sqlite"
+"$cortex" serve >"$work/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do
+  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+base="http://127.0.0.1:$port"
+
+printf '%s' '{"type":"checkout.completed","data":{"email":"Smoke@Example.com","first_name":"Smoke"}}' >body.json
+mapfile -t headers < <("$cortex" sign body.json)
+post() { curl -s -o "$work/out.json" -w '%{http_code}' -X POST "$base/webhooks/checkout" \
+  -H "${headers[0]}" -H "${headers[1]}" -H "${headers[2]}" -H 'Content-Type: application/json' "$@"; }
+check "signed event accepted" 202 "$(post --data-binary @body.json)"
+check "first delivery is not a duplicate" '"duplicate":false' "$(grep -o '"duplicate":false' out.json)"
+check "repeat is a duplicate" 202 "$(post --data-binary @body.json)"
+check "repeat answer" '"duplicate":true' "$(grep -o '"duplicate":true' out.json)"
+check "tampered body refused" 401 "$(post --data-binary '{"type":"checkout.completed","data":{"email":"eve@example.com"}}')"
+head -c 1100000 /dev/zero | tr '\0' 'a' >big.txt
+check "chunked body over 1 MiB refused" 413 "$(post -H 'Transfer-Encoding: chunked' --data-binary @big.txt)"
+
+key=$("$cortex" keys create --name smoke)
+auth=(-H "Authorization: Bearer $key")
+check "created key reads activities" 200 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" "$base/v1/activities?email=smoke@example.com")"
+check "one activity" 1 "$(grep -o '"type":"checkout.completed"' out.json | wc -l | tr -d ' ')"
+check "contact readable" 200 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" "$base/v1/contacts/smoke@example.com")"
+check "contact name" '"first_name":"Smoke"' "$(grep -o '"first_name":"Smoke"' out.json)"
+check "no key refused" 401 "$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/activities")"
+
+kill -TERM "$server"
+status=0
+wait "$server" || status=$?
+server=""
+check "graceful exit on SIGTERM" 0 "$status"
+check "start-up line" 1 "$(grep -c "cortex serving http://127.0.0.1:$port database=sqlite:$work/cortex.sqlite mail=dry-run" serve.log)"
+check "secret never logged" 0 "$(grep -c -F "$secret" serve.log || true)"
+
+echo "smoke: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
