@@ -48,6 +48,8 @@ import Testing
         (#"{"type":"x","timestamp":1700000000}"#, "invalid_timestamp"),
         (#"{"type":"x","idempotency_key":""}"#, "invalid_field"),
         (#"{"type":"x","idempotency_key":5}"#, "invalid_field"),
+        (#"{"type":"x\u0000","data":{"email":"a@b.io"}}"#, "invalid_field"),
+        (#"{"type":"x","data":{"deep":[{"k\u0000":1}]}}"#, "invalid_field"),
     ])
     func rejectsBadEvents(body: String, code: String) {
         #expect {

@@ -1,9 +1,15 @@
+import ServiceLifecycle
+
 /// Everything Cortex keeps, behind one protocol with one implementation per database.
 ///
 /// Every method is one transaction; a method that returns has committed durably.
 public protocol Store: Sendable {
     /// A human-readable name for logs, e.g. `sqlite:cortex.sqlite` (never with a password).
     var description: String { get }
+
+    /// Long-running parts the store needs (a connection pool), run in the application's
+    /// `ServiceGroup`; empty for SQLite.
+    var services: [any Service] { get }
 
     /// Applies every pending schema migration; safe to call on every start.
     func migrate() async throws
@@ -30,4 +36,8 @@ public protocol Store: Sendable {
 
     /// Whether a stored API key has this SHA-256 hash (hex).
     func apiKeyExists(keyHash: String) async throws -> Bool
+}
+
+extension Store {
+    public var services: [any Service] { [] }
 }

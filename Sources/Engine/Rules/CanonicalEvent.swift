@@ -31,6 +31,10 @@ public struct CanonicalEvent: Sendable, Equatable {
             throw .invalidJSON(error.description)
         }
         guard let object = root.objectValue else { throw .invalidJSON("the top level must be an object") }
+        // PostgreSQL cannot store U+0000 in text or jsonb; refuse it on every backend alike.
+        guard !root.containsNUL else {
+            throw .invalidField("body", "contains a U+0000 character in a string, which Cortex cannot store")
+        }
 
         guard case .string(let rawType)? = object["type"] else { throw .missingType }
         let type = rawType.trimmingASCIIWhitespace()

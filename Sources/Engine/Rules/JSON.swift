@@ -27,6 +27,16 @@ public enum JSON: Sendable, Equatable {
         return false
     }
 
+    /// Whether any string or key in the value contains U+0000.
+    public var containsNUL: Bool {
+        switch self {
+        case .null, .bool, .number: false
+        case .string(let text): text.utf8.contains(0)
+        case .array(let items): items.contains { $0.containsNUL }
+        case .object(let object): object.members.contains { $0.key.utf8.contains(0) || $0.value.containsNUL }
+        }
+    }
+
     /// Convenience for building responses from integers.
     public static func int(_ value: some BinaryInteger) -> JSON {
         .number(String(value))

@@ -5,24 +5,30 @@ import Prometheus
 final class CortexMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
 
+    private static let requests = MetricNameDescriptor(
+        namespace: "cortex", metricName: "http_requests", unitName: "total",
+        helpText: "HTTP requests by method, route and status.")
+    private static let verdicts = MetricNameDescriptor(
+        namespace: "cortex", metricName: "inbound_verdicts", unitName: "total",
+        helpText: "Inbound deliveries by source and verdict (accepted, duplicate, rejected, unauthenticated).")
+    private static let activities = MetricNameDescriptor(
+        namespace: "cortex", metricName: "activities_written", unitName: "total",
+        helpText: "Activities committed, by source.")
+
     func request(method: String, path: String, status: Int) {
         registry.makeCounter(
-            name: "cortex_http_requests_total",
-            labels: [("method", method), ("path", path), ("status", String(status))]
+            descriptor: Self.requests, labels: [("method", method), ("path", path), ("status", String(status))]
         ).increment()
     }
 
     /// `verdict` is accepted, duplicate, rejected or unauthenticated.
     func verdict(source: String, _ verdict: String) {
-        registry.makeCounter(
-            name: "cortex_inbound_verdicts_total", labels: [("source", source), ("verdict", verdict)]
-        ).increment()
+        registry.makeCounter(descriptor: Self.verdicts, labels: [("source", source), ("verdict", verdict)]).increment()
     }
 
     func activitiesWritten(source: String, count: Int) {
         guard count > 0 else { return }
-        registry.makeCounter(name: "cortex_activities_written_total", labels: [("source", source)])
-            .increment(by: Int64(count))
+        registry.makeCounter(descriptor: Self.activities, labels: [("source", source)]).increment(by: Int64(count))
     }
 
     func exposition() -> [UInt8] {

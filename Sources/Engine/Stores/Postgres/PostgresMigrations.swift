@@ -1,0 +1,125 @@
+import Logging
+import PostgresNIO
+
+/// The versioned schema of the PostgreSQL store. Append new migrations; never edit a shipped one.
+enum PostgresMigrations {
+    /// Any fixed number; every Cortex instance takes this advisory lock while it migrates, so two
+    /// instances starting at once apply each migration exactly once.
+    static let advisoryLockKey: Int64 = 0x636F_7274_6578  // "cortex"
+
+    static let all: [(version: String, sql: [String])] = [
+        (
+            "v1_spine",
+            [
+                // Exact conversions between Cortex's integer microseconds and timestamptz, which
+                // also has microsecond precision; to_timestamp() would round through a double.
+                """
+                CREATE FUNCTION cortex_ts(us bigint) RETURNS timestamptz
+                    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+                    RETURN timestamptz 'epoch' + us * interval '1 microsecond'
+                """,
+                """
+                CREATE FUNCTION cortex_us(ts timestamptz) RETURNS bigint
+                    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+                    RETURN (extract(epoch FROM ts) * 1000000)::bigint
+                """,
+                """
+                CREATE TABLE contacts (
+                    id bigserial PRIMARY KEY,
+                    email text NOT NULL UNIQUE CHECK (email = lower(email)),
+                    first_name text,
+                    last_name text,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE inbound_events (
+                    id bigserial PRIMARY KEY,
+                    source text NOT NULL,
+                    external_id text,
+                    received_at timestamptz NOT NULL,
+                    headers jsonb NOT NULL,
+                    body bytea NOT NULL,
+                    verdict text NOT NULL CHECK (verdict IN ('accepted', 'rejected')),
+                    reason text
+                )
+                """,
+                """
+                CREATE UNIQUE INDEX inbound_events_dedupe ON inbound_events (source, external_id)
+                    WHERE verdict = 'accepted' AND external_id IS NOT NULL
+                """,
+                "CREATE INDEX inbound_events_listing ON inbound_events (source, verdict, id)",
+                """
+                CREATE TABLE crm_activities (
+                    id bigserial PRIMARY KEY,
+                    type text NOT NULL,
+                    contact_id bigint NOT NULL REFERENCES contacts (id),
+                    contact_email text NOT NULL,
+                    occurred_at timestamptz NOT NULL,
+                    received_at timestamptz NOT NULL,
+                    source text NOT NULL,
+                    source_event_id text,
+                    inbound_event_id bigint REFERENCES inbound_events (id),
+                    metadata jsonb NOT NULL DEFAULT '{}'
+                )
+                """,
+                "CREATE INDEX crm_activities_feed ON crm_activities (occurred_at DESC, id DESC)",
+                "CREATE INDEX crm_activities_by_email ON crm_activities (contact_email, occurred_at DESC, id DESC)",
+                "CREATE INDEX crm_activities_by_type ON crm_activities (type, occurred_at DESC, id DESC)",
+                "CREATE INDEX crm_activities_by_inbound ON crm_activities (inbound_event_id)",
+                """
+                CREATE TABLE contact_tags (
+                    contact_id bigint NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+                    tag text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    PRIMARY KEY (contact_id, tag)
+                )
+                """,
+                """
+                CREATE TABLE suppressions (
+                    email text PRIMARY KEY,
+                    reason text NOT NULL,
+                    created_at timestamptz NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE api_keys (
+                    id bigserial PRIMARY KEY,
+                    name text NOT NULL,
+                    key_hash text NOT NULL UNIQUE,
+                    created_at timestamptz NOT NULL
+                )
+                """,
+            ]
+        )
+    ]
+
+    /// Applies every pending migration in one transaction under the advisory lock.
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(advisoryLockKey))", logger: logger)
+            try await connection.query(
+                """
+                CREATE TABLE IF NOT EXISTS cortex_migrations (
+                    version text PRIMARY KEY,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """, logger: logger)
+            var applied: Set<String> = []
+            for try await version in try await connection.query("SELECT version FROM cortex_migrations", logger: logger)
+                .decode(String.self)
+            {
+                applied.insert(version)
+            }
+            for migration in all where !applied.contains(migration.version) {
+                for statement in migration.sql {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO cortex_migrations (version) VALUES (\(migration.version))", logger: logger)
+                logger.info("applied migration", metadata: ["version": "\(migration.version)"])
+            }
+        }
+    }
+}

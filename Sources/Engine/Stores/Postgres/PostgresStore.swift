@@ -1,0 +1,237 @@
+import Logging
+import NIOSSL
+import PostgresNIO
+import ServiceLifecycle
+
+/// The production store: PostgreSQL through PostgresNIO's connection pool, shared by any number of
+/// `cortex serve` instances. Uniqueness is decided by the database's unique keys, so two
+/// instances receiving the same event at the same moment store it once.
+public final class PostgresStore: Store {
+    public let settings: PostgresSettings
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(settings: PostgresSettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+        var configuration = PostgresClient.Configuration(
+            host: settings.host, port: settings.port, username: settings.username, password: settings.password,
+            database: settings.database, tls: Self.tls(settings.tlsMode))
+        configuration.options.maximumConnections = max(1, settings.poolSize)
+        configuration.options.connectTimeout = .seconds(5)
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    }
+
+    private static func tls(_ mode: PostgresSettings.TLSMode) -> PostgresClient.Configuration.TLS {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch mode {
+        case .disable:
+            return .disable
+        case .allow, .prefer:
+            // As libpq: encryption if offered, without verifying the certificate.
+            configuration.certificateVerification = .none
+            return .prefer(configuration)
+        case .require:
+            configuration.certificateVerification = .none
+            return .require(configuration)
+        case .verifyCA:
+            configuration.certificateVerification = .noHostnameVerification
+            return .require(configuration)
+        case .verifyFull:
+            return .require(configuration)
+        }
+    }
+
+    public var description: String { settings.redactedURL }
+
+    /// The connection pool must run for the store to answer.
+    public var services: [any Service] { [client] }
+
+    public func migrate() async throws {
+        try await mapped { try await PostgresMigrations.migrate(client, logger: logger) }
+    }
+
+    public func ping() async throws {
+        try await mapped { try await client.query("SELECT 1", logger: logger) }
+    }
+
+    public func ingest(_ delivery: InboundDelivery, activities: [NewActivity]) async throws -> IngestOutcome {
+        let headers = delivery.headersJSON
+        let logger = logger
+        return try await mapped {
+            try await client.withTransaction(logger: logger) { connection in
+                // ON CONFLICT waits for a concurrent insert of the same key to commit or roll back,
+                // then either inserts or yields nothing: exactly one winner across instances.
+                let inserted = try await connection.query(
+                    """
+                    INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict)
+                    VALUES (\(delivery.source), \(delivery.externalID), cortex_ts(\(delivery.receivedAt.microseconds)),
+                            \(headers)::jsonb, \(delivery.body), 'accepted')
+                    ON CONFLICT (source, external_id) WHERE verdict = 'accepted' AND external_id IS NOT NULL
+                    DO NOTHING
+                    RETURNING id
+                    """, logger: logger
+                ).decode(Int64.self).first { _ in true }
+                guard let inboundID = inserted else {
+                    let ids = try await connection.query(
+                        """
+                        SELECT a.id FROM crm_activities a JOIN inbound_events e ON a.inbound_event_id = e.id
+                        WHERE e.source = \(delivery.source) AND e.external_id = \(delivery.externalID)
+                          AND e.verdict = 'accepted'
+                        ORDER BY a.id
+                        """, logger: logger
+                    ).decode(Int64.self).collectAll()
+                    return IngestOutcome(activityIDs: ids, duplicate: true)
+                }
+                var ids: [Int64] = []
+                for activity in activities {
+                    let contactID = try await connection.query(
+                        """
+                        INSERT INTO contacts (email, first_name, last_name, created_at, updated_at)
+                        VALUES (\(activity.contactEmail.value), \(activity.firstName), \(activity.lastName),
+                                cortex_ts(\(delivery.receivedAt.microseconds)), cortex_ts(\(delivery.receivedAt.microseconds)))
+                        ON CONFLICT (email) DO UPDATE SET
+                            first_name = COALESCE(excluded.first_name, contacts.first_name),
+                            last_name = COALESCE(excluded.last_name, contacts.last_name),
+                            updated_at = excluded.updated_at
+                        RETURNING id
+                        """, logger: logger
+                    ).decode(Int64.self).first { _ in true }
+                    guard let contactID else { throw StoreError.unavailable("contact upsert returned no id") }
+                    let activityID = try await connection.query(
+                        """
+                        INSERT INTO crm_activities (type, contact_id, contact_email, occurred_at, received_at,
+                            source, source_event_id, inbound_event_id, metadata)
+                        VALUES (\(activity.type), \(contactID), \(activity.contactEmail.value),
+                                cortex_ts(\(activity.occurredAt.microseconds)), cortex_ts(\(delivery.receivedAt.microseconds)),
+                                \(delivery.source), \(delivery.externalID), \(inboundID), \(activity.metadata)::jsonb)
+                        RETURNING id
+                        """, logger: logger
+                    ).decode(Int64.self).first { _ in true }
+                    guard let activityID else { throw StoreError.unavailable("activity insert returned no id") }
+                    ids.append(activityID)
+                }
+                return IngestOutcome(activityIDs: ids, duplicate: false)
+            }
+        }
+    }
+
+    public func archiveRejected(_ delivery: InboundDelivery, reason: String) async throws {
+        let headers = delivery.headersJSON
+        try await mapped {
+            try await client.query(
+                """
+                INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict, reason)
+                VALUES (\(delivery.source), \(delivery.externalID), cortex_ts(\(delivery.receivedAt.microseconds)),
+                        \(headers)::jsonb, \(delivery.body), 'rejected', \(reason))
+                """, logger: logger)
+        }
+    }
+
+    public func activities(_ query: ActivityQuery) async throws -> [Activity] {
+        // NULL parameters switch a filter off, so one statement serves every combination.
+        let email = query.email?.value
+        let rows = try await mapped {
+            try await client.query(
+                """
+                SELECT id, type, contact_email, cortex_us(occurred_at), cortex_us(received_at), source,
+                       source_event_id, metadata::text
+                FROM crm_activities
+                WHERE (\(email)::text IS NULL OR contact_email = \(email))
+                  AND (\(query.type)::text IS NULL OR type = \(query.type))
+                ORDER BY occurred_at DESC, id DESC
+                LIMIT \(query.limit)
+                """, logger: logger
+            ).decode((Int64, String, String, Int64, Int64, String, String?, String).self).collectAll()
+        }
+        return rows.compactMap { row in
+            guard let email = EmailAddress(row.2) else { return nil }
+            return Activity(
+                id: row.0, type: row.1, contactEmail: email, occurredAt: Timestamp(microseconds: row.3),
+                receivedAt: Timestamp(microseconds: row.4), source: row.5, sourceEventID: row.6, metadata: row.7)
+        }
+    }
+
+    public func contact(email: EmailAddress) async throws -> Contact? {
+        try await mapped {
+            guard
+                let row = try await client.query(
+                    "SELECT id, first_name, last_name, cortex_us(created_at) FROM contacts WHERE email = \(email.value)",
+                    logger: logger
+                ).decode((Int64, String?, String?, Int64).self).first(where: { _ in true })
+            else { return nil }
+            let tags = try await client.query(
+                "SELECT tag FROM contact_tags WHERE contact_id = \(row.0) ORDER BY tag", logger: logger
+            ).decode(String.self).collectAll()
+            let suppression = try await client.query(
+                "SELECT reason, cortex_us(created_at) FROM suppressions WHERE email = \(email.value)", logger: logger
+            ).decode((String, Int64).self).first(where: { _ in true }).map {
+                Suppression(reason: $0.0, since: Timestamp(microseconds: $0.1))
+            }
+            return Contact(
+                email: email, firstName: row.1, lastName: row.2, createdAt: Timestamp(microseconds: row.3), tags: tags,
+                suppression: suppression)
+        }
+    }
+
+    public func inboundEvents(_ query: InboundQuery) async throws -> [InboundEvent] {
+        let verdict = query.verdict?.rawValue
+        let rows = try await mapped {
+            try await client.query(
+                """
+                SELECT id, source, external_id, cortex_us(received_at), headers::text, body, verdict, reason
+                FROM inbound_events
+                WHERE (\(query.source)::text IS NULL OR source = \(query.source))
+                  AND (\(verdict)::text IS NULL OR verdict = \(verdict))
+                ORDER BY id DESC
+                LIMIT \(query.limit)
+                """, logger: logger
+            ).decode((Int64, String, String?, Int64, String, [UInt8], String, String?).self).collectAll()
+        }
+        return rows.map { row in
+            InboundEvent(
+                id: row.0, source: row.1, externalID: row.2, receivedAt: Timestamp(microseconds: row.3), headers: row.4,
+                body: row.5, verdict: InboundVerdict(rawValue: row.6) ?? .rejected, reason: row.7)
+        }
+    }
+
+    public func createAPIKey(name: String, keyHash: String, at time: Timestamp) async throws {
+        try await mapped {
+            try await client.query(
+                "INSERT INTO api_keys (name, key_hash, created_at) VALUES (\(name), \(keyHash), cortex_ts(\(time.microseconds)))",
+                logger: logger)
+        }
+    }
+
+    public func apiKeyExists(keyHash: String) async throws -> Bool {
+        try await mapped {
+            try await client.query("SELECT 1 FROM api_keys WHERE key_hash = \(keyHash)", logger: logger)
+                .decode(Int32.self).first { _ in true } != nil
+        }
+    }
+
+    /// Runs `body`, turning PostgreSQL and connection failures into `StoreError`, so callers
+    /// above Engine never see PostgresNIO's types.
+    private func mapped<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as StoreError {
+            throw error
+        } catch let error as PSQLError {
+            throw StoreError.unavailable("PostgreSQL: \(String(reflecting: error.serverInfo?[.message] ?? "\(error.code)"))")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw StoreError.unavailable("PostgreSQL: \(error)")
+        }
+    }
+}
+
+extension AsyncSequence {
+    /// Every element, in order.
+    func collectAll() async throws -> [Element] {
+        var result: [Element] = []
+        for try await element in self { result.append(element) }
+        return result
+    }
+}
