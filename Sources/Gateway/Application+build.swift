@@ -11,24 +11,27 @@ struct AppDependencies: Sendable {
     var logger: Logger = Logger(label: "cortex")
 }
 
-/// Builds the application from configuration: opens and migrates the store, then wires routes.
+/// Builds the application from configuration. The store is migrated when the server starts,
+/// once its services (PostgreSQL's connection pool) run.
 func buildApplication(reader: ConfigReader) async throws -> some ApplicationProtocol {
     let configuration = try CortexConfiguration(reader: reader)
     var logger = Logger(label: "cortex")
     logger.logLevel = configuration.logLevel
-    let store = try openStore(configuration.database)
-    try await store.migrate()
-    return buildApplication(AppDependencies(configuration: configuration, store: store, logger: logger))
+    let store = try openStore(configuration.database, logger: logger)
+    var app = buildApplication(AppDependencies(configuration: configuration, store: store, logger: logger))
+    app.beforeServerStarts { try await store.migrate() }
+    return app
 }
 
-/// Opens the configured store without migrating it.
-func openStore(_ location: DatabaseLocation) throws -> any Store {
+/// Opens the configured store without migrating it or starting its services.
+func openStore(_ location: DatabaseLocation, logger: Logger) throws -> any Store {
     switch location {
     case .sqlite(let path): try SQLiteStore(path: path)
+    case .postgres(let settings): PostgresStore(settings: settings, logger: logger)
     }
 }
 
-func buildApplication(_ dependencies: AppDependencies) -> some ApplicationProtocol {
+func buildApplication(_ dependencies: AppDependencies) -> Application<RouterResponder<BasicRequestContext>> {
     let configuration = dependencies.configuration
     let logger = dependencies.logger
     let database = dependencies.store.description
@@ -36,6 +39,7 @@ func buildApplication(_ dependencies: AppDependencies) -> some ApplicationProtoc
         router: buildRouter(dependencies),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "cortex"),
+        services: dependencies.store.services,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.notice(

@@ -1,10 +1,12 @@
+import Foundation
 import Testing
 
 @testable import Engine
 
 @Suite struct SQLiteDurabilityTests {
     @Test func usesWALAndFullSynchronousCommits() async throws {
-        let store = try #require(try await StoreBackend.sqlite.makeStore() as? SQLiteStore)
+        let store = try SQLiteStore(path: try StoreBackend.temporaryDirectory().appendingPathComponent("c.sqlite").path)
+        try await store.migrate()
         let settings = try await store.durabilitySettings()
         #expect(settings.journalMode == "wal")
         // 2 is FULL: the WAL is synced on every commit, so an acknowledged write survives power loss.

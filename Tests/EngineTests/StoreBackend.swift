@@ -1,30 +1,84 @@
 import Foundation
+import Logging
+import PostgresNIO
+import Testing
 
 @testable import Engine
 
 /// The databases the store conformance suite runs against. Every store behaviour is asserted
-/// once, identically, for each backend listed here.
+/// once, identically, for each backend.
+///
+/// PostgreSQL is included whenever `CORTEX_TEST_DATABASE_URL` is set (the test script always
+/// sets it); then an unreachable server fails the tests instead of skipping them.
 enum StoreBackend: String, CaseIterable, CustomStringConvertible, Sendable {
     case sqlite
+    case postgres
 
     var description: String { rawValue }
 
-    /// A fresh, migrated, empty store.
-    func makeStore() async throws -> any Store {
-        let store = try makeUnmigratedStore()
-        try await store.migrate()
-        return store
-    }
+    static let adminURL = ProcessInfo.processInfo.environment["CORTEX_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
-    /// A fresh store on an empty database, before migrations.
-    func makeUnmigratedStore() throws -> any Store {
+    /// The backends to test on this run.
+    static var enabled: [StoreBackend] { adminURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    /// Runs `body` with a fresh, migrated, empty store whose services are running.
+    func withStore<T: Sendable>(migrated: Bool = true, _ body: (any Store) async throws -> T) async throws -> T {
         switch self {
         case .sqlite:
-            let directory = FileManager.default.temporaryDirectory
-                .appendingPathComponent("cortex-tests-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            return try SQLiteStore(path: directory.appendingPathComponent("cortex.sqlite").path)
+            let store = try SQLiteStore(path: try Self.temporaryDirectory().appendingPathComponent("cortex.sqlite").path)
+            if migrated { try await store.migrate() }
+            return try await body(store)
+        case .postgres:
+            return try await Self.withFreshDatabase { settings in
+                let store = PostgresStore(settings: settings, logger: Self.quietLogger)
+                return try await store.withServicesRunning {
+                    if migrated { try await store.migrate() }
+                    return try await body(store)
+                }
+            }
         }
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cortex-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    static var quietLogger: Logger {
+        var logger = Logger(label: "cortex-tests")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    /// Creates an empty database on the test server for `body`, and drops it afterwards.
+    static func withFreshDatabase<T: Sendable>(_ body: (PostgresSettings) async throws -> T) async throws -> T {
+        let admin = try PostgresSettings(url: try #require(adminURL), poolSize: 2)
+        let name = "cortex_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await withAdminClient(admin) { client in
+            try await client.query("CREATE DATABASE \(unescaped: name)", logger: quietLogger)
+        }
+        var settings = admin
+        settings.database = name
+        settings.poolSize = 10
+        let outcome: Result<T, any Error>
+        do {
+            outcome = .success(try await body(settings))
+        } catch {
+            outcome = .failure(error)
+        }
+        try await withAdminClient(admin) { client in
+            try await client.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: quietLogger)
+        }
+        return try outcome.get()
+    }
+
+    private static func withAdminClient(
+        _ settings: PostgresSettings, _ body: @escaping @Sendable (PostgresClient) async throws -> Void
+    ) async throws {
+        let store = PostgresStore(settings: settings, logger: quietLogger)
+        // Fail within seconds, not after the pool's minute of retries, when the server is down.
+        try await store.withServicesRunning { try await withDeadline(.seconds(10)) { try await body(store.client) } }
     }
 }
 
@@ -50,4 +104,9 @@ func activity(
     NewActivity(
         type: type, contactEmail: .of(email), occurredAt: .at(time), metadata: metadata, firstName: firstName,
         lastName: lastName)
+}
+
+/// Parses stored JSON text, so assertions compare meaning, not the backend's spacing.
+func parsedJSON(_ text: String) -> JSON? {
+    try? JSONParser.parse(Array(text.utf8))
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Foundation
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,15 +29,15 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try await CLIConfiguration.load(config)
-            let store = try openStore(configuration.database)
-            try await store.migrate()
+            let store = try CLIConfiguration.openStore(configuration)
             let key = "ck_" + RandomToken.make(bytes: 32)
-            try await store.createAPIKey(
-                name: name, keyHash: APIKeyAuthenticator.hashHex(key), at: SystemWallClock().now())
+            try await store.withServicesRunning {
+                try await store.migrate()
+                try await store.createAPIKey(
+                    name: name, keyHash: APIKeyAuthenticator.hashHex(key), at: SystemWallClock().now())
+            }
             // The key alone on standard output, so `KEY=$(cortex keys create --name x)` works.
             print(key)
         }
     }
 }
-
-import Foundation

@@ -28,8 +28,15 @@ struct CortexConfiguration: Sendable {
             }
             self.port = value
         }
+        var poolSize = DatabaseLocation.defaultPoolSize
+        if let size = Self.nonEmpty(reader.string(forKey: "cortex.database.pool.size")) {
+            guard let value = Int(size), (1...1000).contains(value) else {
+                throw ConfigurationError("CORTEX_DATABASE_POOL_SIZE must be an integer from 1 to 1000, got \"\(size)\"")
+            }
+            poolSize = value
+        }
         if let url = Self.nonEmpty(reader.string(forKey: "cortex.database.url", isSecret: true)) {
-            database = try DatabaseLocation(url: url)
+            database = try DatabaseLocation(url: url, poolSize: poolSize)
         }
         if let keys = reader.string(forKey: "cortex.api.keys", isSecret: true) {
             apiKeys = keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

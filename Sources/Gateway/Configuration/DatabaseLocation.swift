@@ -1,11 +1,17 @@
-/// Where the data lives, parsed from `CORTEX_DATABASE_URL`.
+import Engine
+import Foundation
+
+/// Where the data lives, parsed from `CORTEX_DATABASE_URL` (and `CORTEX_DATABASE_POOL_SIZE`).
 enum DatabaseLocation: Equatable, CustomStringConvertible {
     /// `sqlite:PATH`; a relative path is relative to the working directory.
     case sqlite(path: String)
+    /// `postgres://user:pass@host:port/db?sslmode=...` (also `postgresql://`).
+    case postgres(PostgresSettings)
 
     static let `default` = DatabaseLocation.sqlite(path: "cortex.sqlite")
+    static let defaultPoolSize = 10
 
-    init(url: String) throws(ConfigurationError) {
+    init(url: String, poolSize: Int = DatabaseLocation.defaultPoolSize) throws(ConfigurationError) {
         let trimmed = url.trimmingCharacters(in: .whitespaces)
         if trimmed.hasPrefix("sqlite:") {
             var path = String(trimmed.dropFirst("sqlite:".count))
@@ -16,9 +22,7 @@ enum DatabaseLocation: Equatable, CustomStringConvertible {
             }
             self = .sqlite(path: path)
         } else if trimmed.hasPrefix("postgres://") || trimmed.hasPrefix("postgresql://") {
-            throw ConfigurationError(
-                "CORTEX_DATABASE_URL names PostgreSQL, which this version of Cortex does not support yet; "
-                    + "use sqlite:PATH")
+            self = .postgres(try Self.postgres(trimmed, poolSize: poolSize))
         } else {
             throw ConfigurationError(
                 "CORTEX_DATABASE_URL must start with sqlite: or postgres:// (got a value starting with "
@@ -26,9 +30,19 @@ enum DatabaseLocation: Equatable, CustomStringConvertible {
         }
     }
 
+    private static func postgres(_ url: String, poolSize: Int) throws(ConfigurationError) -> PostgresSettings {
+        do {
+            return try PostgresSettings(url: url, poolSize: poolSize)
+        } catch {
+            throw ConfigurationError("CORTEX_DATABASE_URL \(error.message)")
+        }
+    }
+
+    /// For logs: never contains a password.
     var description: String {
         switch self {
         case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let settings): settings.redactedURL
         }
     }
 }

@@ -5,15 +5,22 @@ import Prometheus
 final class CortexMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
 
-    private static let requests = MetricNameDescriptor(
-        namespace: "cortex", metricName: "http_requests", unitName: "total",
-        helpText: "HTTP requests by method, route and status.")
-    private static let verdicts = MetricNameDescriptor(
-        namespace: "cortex", metricName: "inbound_verdicts", unitName: "total",
-        helpText: "Inbound deliveries by source and verdict (accepted, duplicate, rejected, unauthenticated).")
-    private static let activities = MetricNameDescriptor(
-        namespace: "cortex", metricName: "activities_written", unitName: "total",
-        helpText: "Activities committed, by source.")
+    // Computed: the descriptor type is not Sendable, so it cannot be a stored static.
+    private static var requests: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "cortex", metricName: "http_requests", unitName: "total",
+            helpText: "HTTP requests by method, route and status.")
+    }
+    private static var verdicts: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "cortex", metricName: "inbound_verdicts", unitName: "total",
+            helpText: "Inbound deliveries by source and verdict (accepted, duplicate, rejected, unauthenticated).")
+    }
+    private static var activities: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "cortex", metricName: "activities_written", unitName: "total",
+            helpText: "Activities committed, by source.")
+    }
 
     func request(method: String, path: String, status: Int) {
         registry.makeCounter(

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOSSL
 import PostgresNIO
@@ -48,17 +49,17 @@ public final class PostgresStore: Store {
     public var services: [any Service] { [client] }
 
     public func migrate() async throws {
-        try await mapped { try await PostgresMigrations.migrate(client, logger: logger) }
+        try await mapped { [self] in try await PostgresMigrations.migrate(client, logger: logger) }
     }
 
     public func ping() async throws {
-        try await mapped { try await client.query("SELECT 1", logger: logger) }
+        try await mapped { [self] in try await client.query("SELECT 1", logger: logger) }
     }
 
     public func ingest(_ delivery: InboundDelivery, activities: [NewActivity]) async throws -> IngestOutcome {
         let headers = delivery.headersJSON
         let logger = logger
-        return try await mapped {
+        return try await mapped { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 // ON CONFLICT waits for a concurrent insert of the same key to commit or roll back,
                 // then either inserts or yields nothing: exactly one winner across instances.
@@ -66,7 +67,7 @@ public final class PostgresStore: Store {
                     """
                     INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict)
                     VALUES (\(delivery.source), \(delivery.externalID), cortex_ts(\(delivery.receivedAt.microseconds)),
-                            \(headers)::jsonb, \(delivery.body), 'accepted')
+                            \(headers)::jsonb, \(Data(delivery.body)), 'accepted')
                     ON CONFLICT (source, external_id) WHERE verdict = 'accepted' AND external_id IS NOT NULL
                     DO NOTHING
                     RETURNING id
@@ -118,12 +119,12 @@ public final class PostgresStore: Store {
 
     public func archiveRejected(_ delivery: InboundDelivery, reason: String) async throws {
         let headers = delivery.headersJSON
-        try await mapped {
+        try await mapped { [self] in
             try await client.query(
                 """
                 INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict, reason)
                 VALUES (\(delivery.source), \(delivery.externalID), cortex_ts(\(delivery.receivedAt.microseconds)),
-                        \(headers)::jsonb, \(delivery.body), 'rejected', \(reason))
+                        \(headers)::jsonb, \(Data(delivery.body)), 'rejected', \(reason))
                 """, logger: logger)
         }
     }
@@ -131,7 +132,7 @@ public final class PostgresStore: Store {
     public func activities(_ query: ActivityQuery) async throws -> [Activity] {
         // NULL parameters switch a filter off, so one statement serves every combination.
         let email = query.email?.value
-        let rows = try await mapped {
+        let rows = try await mapped { [self] in
             try await client.query(
                 """
                 SELECT id, type, contact_email, cortex_us(occurred_at), cortex_us(received_at), source,
@@ -153,7 +154,7 @@ public final class PostgresStore: Store {
     }
 
     public func contact(email: EmailAddress) async throws -> Contact? {
-        try await mapped {
+        try await mapped { [self] in
             guard
                 let row = try await client.query(
                     "SELECT id, first_name, last_name, cortex_us(created_at) FROM contacts WHERE email = \(email.value)",
@@ -176,7 +177,7 @@ public final class PostgresStore: Store {
 
     public func inboundEvents(_ query: InboundQuery) async throws -> [InboundEvent] {
         let verdict = query.verdict?.rawValue
-        let rows = try await mapped {
+        let rows = try await mapped { [self] in
             try await client.query(
                 """
                 SELECT id, source, external_id, cortex_us(received_at), headers::text, body, verdict, reason
@@ -186,17 +187,17 @@ public final class PostgresStore: Store {
                 ORDER BY id DESC
                 LIMIT \(query.limit)
                 """, logger: logger
-            ).decode((Int64, String, String?, Int64, String, [UInt8], String, String?).self).collectAll()
+            ).decode((Int64, String, String?, Int64, String, Data, String, String?).self).collectAll()
         }
         return rows.map { row in
             InboundEvent(
                 id: row.0, source: row.1, externalID: row.2, receivedAt: Timestamp(microseconds: row.3), headers: row.4,
-                body: row.5, verdict: InboundVerdict(rawValue: row.6) ?? .rejected, reason: row.7)
+                body: [UInt8](row.5), verdict: InboundVerdict(rawValue: row.6) ?? .rejected, reason: row.7)
         }
     }
 
     public func createAPIKey(name: String, keyHash: String, at time: Timestamp) async throws {
-        try await mapped {
+        try await mapped { [self] in
             try await client.query(
                 "INSERT INTO api_keys (name, key_hash, created_at) VALUES (\(name), \(keyHash), cortex_ts(\(time.microseconds)))",
                 logger: logger)
@@ -204,25 +205,40 @@ public final class PostgresStore: Store {
     }
 
     public func apiKeyExists(keyHash: String) async throws -> Bool {
-        try await mapped {
+        try await mapped { [self] in
             try await client.query("SELECT 1 FROM api_keys WHERE key_hash = \(keyHash)", logger: logger)
                 .decode(Int32.self).first { _ in true } != nil
         }
     }
 
-    /// Runs `body`, turning PostgreSQL and connection failures into `StoreError`, so callers
-    /// above Engine never see PostgresNIO's types.
-    private func mapped<T>(_ body: () async throws -> T) async throws -> T {
+    /// Runs `body` within the operation timeout, turning PostgreSQL and connection failures into
+    /// `StoreError`, so callers above Engine never see PostgresNIO's types and never wait long.
+    private func mapped<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            return try await body()
-        } catch let error as StoreError {
-            throw error
-        } catch let error as PSQLError {
-            throw StoreError.unavailable("PostgreSQL: \(String(reflecting: error.serverInfo?[.message] ?? "\(error.code)"))")
+            return try await withDeadline(settings.operationTimeout, body)
+        } catch is DeadlineExceeded {
+            throw StoreError.unavailable(
+                "PostgreSQL did not answer within \(settings.operationTimeout) (\(settings.redactedURL))")
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            throw StoreError.unavailable("PostgreSQL: \(error)")
+            throw Self.storeError(error)
+        }
+    }
+
+    private static func storeError(_ error: any Error) -> any Error {
+        switch error {
+        case let error as StoreError:
+            return error
+        case let error as PostgresTransactionError:
+            return storeError(error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError ?? error)
+        case let error as PSQLError:
+            if let message = error.serverInfo?[.message] {
+                return StoreError.unavailable("PostgreSQL: \(message)")
+            }
+            return StoreError.unavailable("PostgreSQL: \(error.code)")
+        default:
+            return StoreError.unavailable("PostgreSQL: \(error)")
         }
     }
 }
