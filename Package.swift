@@ -65,11 +65,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "CortexTestSupport",
+            dependencies: [
+                "Engine",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EngineTests",
             dependencies: [
                 "Engine",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                "CortexTestSupport",
             ],
             swiftSettings: swiftSettings
         ),
@@ -78,6 +87,7 @@ let package = Package(
             dependencies: [
                 "Gateway",
                 "Engine",
+                "CortexTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

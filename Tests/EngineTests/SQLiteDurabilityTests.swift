@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Engine
+import CortexTestSupport
 
 @Suite struct SQLiteDurabilityTests {
     @Test func usesWALAndFullSynchronousCommits() async throws {

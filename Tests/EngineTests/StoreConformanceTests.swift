@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Engine
+import CortexTestSupport
 
 /// One suite for every store backend: the same calls, the same assertions.
 @Suite struct StoreConformanceTests {

@@ -1,4 +1,5 @@
 import Configuration
+import Engine
 import Foundation
 import Testing
 
@@ -45,7 +46,9 @@ import Testing
 
     @Test(arguments: [
         ["CORTEX_HTTP_PORT": "eighty"], ["CORTEX_HTTP_PORT": "70000"], ["CORTEX_DATABASE_URL": "mysql://x"],
-        ["CORTEX_DATABASE_URL": "sqlite:"], ["CORTEX_DATABASE_URL": "postgres://u:p@localhost/db"],
+        ["CORTEX_DATABASE_URL": "sqlite:"], ["CORTEX_DATABASE_URL": "postgres://localhost/db"],
+        ["CORTEX_DATABASE_URL": "postgres://u@localhost/db?sslmode=sometimes"],
+        ["CORTEX_DATABASE_URL": "postgres://u@localhost/db?timeout=3"], ["CORTEX_DATABASE_POOL_SIZE": "0"],
         ["CORTEX_CHECKOUT_SECRET": "whsec_***"], ["CORTEX_MAIL_PROVIDER": "carrier-pigeon"],
         ["CORTEX_MAIL_PROVIDER": "postmark"], ["CORTEX_LOG_LEVEL": "loud"],
     ])
@@ -58,6 +61,30 @@ import Testing
         }
     }
 
+    @Test func readsAPostgreSQLURLAndPoolSize() async throws {
+        let config = try await configuration([
+            "CORTEX_DATABASE_URL": "postgresql://cortex:p%40ss%3Aword@db.internal:6543/crm?sslmode=require",
+            "CORTEX_DATABASE_POOL_SIZE": "25",
+        ])
+        guard case .postgres(let settings) = config.database else {
+            Issue.record("expected PostgreSQL, got \(config.database)")
+            return
+        }
+        #expect(settings.host == "db.internal")
+        #expect(settings.port == 6543)
+        #expect(settings.username == "cortex")
+        #expect(settings.password == "p@ss:word")
+        #expect(settings.database == "crm")
+        #expect(settings.tlsMode == .require)
+        #expect(settings.poolSize == 25)
+        #expect(config.database.description == "postgres://cortex:***@db.internal:6543/crm")
+    }
+
+    @Test func aPostgreSQLURLDefaultsToPort5432AndPreferredTLS() async throws {
+        let config = try await configuration(["CORTEX_DATABASE_URL": "postgres://me@localhost/db"])
+        #expect(config.database == .postgres(PostgresSettings(host: "localhost", username: "me", database: "db")))
+    }
+
     @Test func aMissingConfigFileIsAClearError() async {
         await #expect(throws: ConfigurationError.self) {
             _ = try await CortexConfiguration.reader(environment: [:], file: "/no/such/cortex.env")
@@ -67,6 +94,12 @@ import Testing
     @Test func errorMessagesNeverEchoSecrets() async throws {
         do {
             _ = try await configuration(["CORTEX_DATABASE_URL": "mysql://admin:hunter2@db/x"])
+            Issue.record("expected an error")
+        } catch let error as ConfigurationError {
+            #expect(!error.message.contains("hunter2"))
+        }
+        do {
+            _ = try await configuration(["CORTEX_DATABASE_URL": "postgres://admin:hunter2@db/x?sslmode=bogus"])
             Issue.record("expected an error")
         } catch let error as ConfigurationError {
             #expect(!error.message.contains("hunter2"))

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// instances receiving the same event at the same moment store it once.
 public final class PostgresStore: Store {
     public let settings: PostgresSettings
-    let client: PostgresClient
+    package let client: PostgresClient
     let logger: Logger
 
     public init(settings: PostgresSettings, logger: Logger) {

@@ -1,28 +1,30 @@
 import Foundation
 import Logging
 import PostgresNIO
-import Testing
 
-@testable import Engine
+import Engine
+
+/// Thrown when a PostgreSQL test runs without `CORTEX_TEST_DATABASE_URL`.
+public struct MissingTestDatabase: Error {}
 
 /// The databases the store conformance suite runs against. Every store behaviour is asserted
 /// once, identically, for each backend.
 ///
 /// PostgreSQL is included whenever `CORTEX_TEST_DATABASE_URL` is set (the test script always
 /// sets it); then an unreachable server fails the tests instead of skipping them.
-enum StoreBackend: String, CaseIterable, CustomStringConvertible, Sendable {
+public enum StoreBackend: String, CaseIterable, CustomStringConvertible, Sendable {
     case sqlite
     case postgres
 
-    var description: String { rawValue }
+    public var description: String { rawValue }
 
-    static let adminURL = ProcessInfo.processInfo.environment["CORTEX_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    public static let adminURL = ProcessInfo.processInfo.environment["CORTEX_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
     /// The backends to test on this run.
-    static var enabled: [StoreBackend] { adminURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+    public static var enabled: [StoreBackend] { adminURL == nil ? [.sqlite] : [.sqlite, .postgres] }
 
     /// Runs `body` with a fresh, migrated, empty store whose services are running.
-    func withStore<T: Sendable>(migrated: Bool = true, _ body: (any Store) async throws -> T) async throws -> T {
+    public func withStore<T: Sendable>(migrated: Bool = true, _ body: (any Store) async throws -> T) async throws -> T {
         switch self {
         case .sqlite:
             let store = try SQLiteStore(path: try Self.temporaryDirectory().appendingPathComponent("cortex.sqlite").path)
@@ -39,21 +41,22 @@ enum StoreBackend: String, CaseIterable, CustomStringConvertible, Sendable {
         }
     }
 
-    static func temporaryDirectory() throws -> URL {
+    public static func temporaryDirectory() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cortex-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }
 
-    static var quietLogger: Logger {
+    public static var quietLogger: Logger {
         var logger = Logger(label: "cortex-tests")
         logger.logLevel = .critical
         return logger
     }
 
     /// Creates an empty database on the test server for `body`, and drops it afterwards.
-    static func withFreshDatabase<T: Sendable>(_ body: (PostgresSettings) async throws -> T) async throws -> T {
-        let admin = try PostgresSettings(url: try #require(adminURL), poolSize: 2)
+    public static func withFreshDatabase<T: Sendable>(_ body: (PostgresSettings) async throws -> T) async throws -> T {
+        guard let adminURL else { throw MissingTestDatabase() }
+        let admin = try PostgresSettings(url: adminURL, poolSize: 2)
         let name = "cortex_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await withAdminClient(admin) { client in
             try await client.query("CREATE DATABASE \(unescaped: name)", logger: quietLogger)
@@ -83,21 +86,21 @@ enum StoreBackend: String, CaseIterable, CustomStringConvertible, Sendable {
 }
 
 extension Timestamp {
-    static func at(_ text: String) -> Timestamp { RFC3339.parse(text)! }
+    public static func at(_ text: String) -> Timestamp { RFC3339.parse(text)! }
 }
 
 extension EmailAddress {
-    static func of(_ text: String) -> EmailAddress { EmailAddress(text)! }
+    public static func of(_ text: String) -> EmailAddress { EmailAddress(text)! }
 }
 
-func delivery(
+public func delivery(
     source: String = "checkout", id: String?, at time: Timestamp = .at("2026-11-26T12:00:00Z"), body: String = "{}"
 ) -> InboundDelivery {
     InboundDelivery(
         source: source, externalID: id, receivedAt: time, headers: [("webhook-id", id ?? "")], body: Array(body.utf8))
 }
 
-func activity(
+public func activity(
     _ type: String = "checkout.completed", email: String, at time: String = "2026-11-26T11:00:00Z",
     metadata: String = "{}", firstName: String? = nil, lastName: String? = nil
 ) -> NewActivity {
@@ -107,6 +110,6 @@ func activity(
 }
 
 /// Parses stored JSON text, so assertions compare meaning, not the backend's spacing.
-func parsedJSON(_ text: String) -> JSON? {
+public func parsedJSON(_ text: String) -> JSON? {
     try? JSONParser.parse(Array(text.utf8))
 }
