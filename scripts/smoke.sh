@@ -7,7 +7,7 @@ cortex="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 work="$(mktemp -d)"
 server=""
 cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null || true
+  [ -n "$server" ] && kill $server 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -57,6 +57,57 @@ server=""
 check "graceful exit on SIGTERM" 0 "$status"
 check "start-up line" 1 "$(grep -c "cortex serving http://127.0.0.1:$port database=sqlite:$work/cortex.sqlite mail=dry-run" serve.log)"
 check "secret never logged" 0 "$(grep -c -F "$secret" serve.log || true)"
+
+# Two instances on one PostgreSQL database (when the test script provides a server): both
+# migrate at once, and the same delivery sent to both at the same moment is stored once.
+if [ -n "${CORTEX_TEST_DATABASE_URL:-}" ]; then
+  db="cortex_smoke_$$"
+  psql "$CORTEX_TEST_DATABASE_URL" -qc "CREATE DATABASE $db"
+  base="${CORTEX_TEST_DATABASE_URL%%\?*}"
+  # The test cluster trusts loopback, so a password is accepted and must never be logged.
+  pgurl="${base%/*}/$db?sslmode=disable"
+  pgurl="${pgurl/:\/\/cortex@/://cortex:smoke-pg-password@}"
+  pids=()
+  ports=()
+  for name in a b; do
+    p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    CORTEX_HTTP_PORT=$p CORTEX_DATABASE_URL="$pgurl" CORTEX_API_KEYS=smoke-pg "$cortex" serve >"$work/serve-$name.log" 2>&1 &
+    pids+=($!)
+    ports+=("$p")
+  done
+  server="${pids[*]}"
+  for p in "${ports[@]}"; do
+    for _ in $(seq 1 150); do
+      curl -fs "http://127.0.0.1:$p/readyz" >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    check "instance on $p ready on PostgreSQL" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/readyz")"
+  done
+  winners=0
+  for i in $(seq 1 20); do
+    printf '%s' "{\"type\":\"checkout.completed\",\"data\":{\"email\":\"twin$i@example.com\"}}" >twin.json
+    mapfile -t headers < <("$cortex" sign --id "msg_twin_$i" twin.json)
+    for p in "${ports[@]}"; do
+      curl -s -o "twin-$p.json" -X POST "http://127.0.0.1:$p/webhooks/checkout" \
+        -H "${headers[0]}" -H "${headers[1]}" -H "${headers[2]}" --data-binary @twin.json &
+    done
+    wait $(jobs -p | grep -v -F -x -f <(printf '%s\n' "${pids[@]}")) 2>/dev/null || true
+    winners=$((winners + $(cat twin-*.json | grep -o '"duplicate":false' | wc -l)))
+  done
+  check "each of 20 events stored by exactly one of two instances" 20 "$winners"
+  curl -s -o out.json -H 'Authorization: Bearer smoke-pg' "http://127.0.0.1:${ports[0]}/v1/activities?limit=1000"
+  check "20 activities in PostgreSQL" 20 "$(grep -o '"type":"checkout.completed"' out.json | wc -l | tr -d ' ')"
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid"
+    status=0
+    wait "$pid" || status=$?
+    check "PostgreSQL instance exits cleanly on SIGTERM" 0 "$status"
+  done
+  server=""
+  check "database password never logged" 0 "$(cat "$work"/serve-*.log | grep -c 'smoke-pg-password' | tr -d ' ' || true)"
+  check "redacted database URL logged" 2 "$(cat "$work"/serve-*.log | grep -c 'database=postgres://cortex:\*\*\*@' | tr -d ' ' || true)"
+  psql "$CORTEX_TEST_DATABASE_URL" -qc "DROP DATABASE $db WITH (FORCE)"
+fi
 
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -92,7 +92,26 @@ enum PostgresMigrations {
                 )
                 """,
             ]
-        )
+        ),
+        (
+            "v2_jobs",
+            [
+                """
+                CREATE TABLE cortex_jobs (
+                    id bigserial PRIMARY KEY,
+                    kind text NOT NULL,
+                    payload jsonb NOT NULL DEFAULT '{}',
+                    state text NOT NULL DEFAULT 'available' CHECK (state IN ('available', 'running', 'completed')),
+                    run_at timestamptz NOT NULL,
+                    attempts integer NOT NULL DEFAULT 0,
+                    locked_until timestamptz,
+                    created_at timestamptz NOT NULL,
+                    completed_at timestamptz
+                )
+                """,
+                "CREATE INDEX cortex_jobs_due ON cortex_jobs (kind, run_at, id) WHERE state <> 'completed'",
+            ]
+        ),
     ]
 
     /// Applies every pending migration in one transaction under the advisory lock.

@@ -9,6 +9,7 @@ import ServiceLifecycle
 /// instances receiving the same event at the same moment store it once.
 public final class PostgresStore: Store {
     public let settings: PostgresSettings
+    public let workSignal = WorkSignal()
     package let client: PostgresClient
     let logger: Logger
 
@@ -18,7 +19,8 @@ public final class PostgresStore: Store {
         var configuration = PostgresClient.Configuration(
             host: settings.host, port: settings.port, username: settings.username, password: settings.password,
             database: settings.database, tls: Self.tls(settings.tlsMode))
-        configuration.options.maximumConnections = max(1, settings.poolSize)
+        // One connection is held by the job notification listener.
+        configuration.options.maximumConnections = max(2, settings.poolSize)
         configuration.options.connectTimeout = .seconds(5)
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
@@ -45,8 +47,10 @@ public final class PostgresStore: Store {
 
     public var description: String { settings.redactedURL }
 
-    /// The connection pool must run for the store to answer.
-    public var services: [any Service] { [client] }
+    /// The connection pool, and the LISTEN connection that wakes idle workers.
+    public var services: [any Service] {
+        [client, JobNotificationListener(client: client, signal: workSignal, logger: logger)]
+    }
 
     public func migrate() async throws {
         try await mapped { [self] in try await PostgresMigrations.migrate(client, logger: logger) }
@@ -213,7 +217,7 @@ public final class PostgresStore: Store {
 
     /// Runs `body` within the operation timeout, turning PostgreSQL and connection failures into
     /// `StoreError`, so callers above Engine never see PostgresNIO's types and never wait long.
-    private func mapped<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    func mapped<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
             return try await withDeadline(settings.operationTimeout, body)
         } catch is DeadlineExceeded {

@@ -67,6 +67,25 @@ enum SQLiteMigrations {
                     """
             )
         }
+        migrator.registerMigration("v2_jobs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE cortex_jobs (
+                        id INTEGER PRIMARY KEY,
+                        kind TEXT NOT NULL,
+                        payload TEXT NOT NULL DEFAULT '{}',
+                        state TEXT NOT NULL DEFAULT 'available'
+                            CHECK (state IN ('available', 'running', 'completed')),
+                        run_at INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        locked_until INTEGER,
+                        created_at INTEGER NOT NULL,
+                        completed_at INTEGER
+                    );
+                    CREATE INDEX cortex_jobs_due ON cortex_jobs (kind, run_at, id) WHERE state <> 'completed';
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -7,6 +7,7 @@ import GRDB
 /// an event a power cut could lose. GRDB's pool gives one writer and concurrent readers.
 public final class SQLiteStore: Store {
     public let path: String
+    public let workSignal = WorkSignal()
     private let pool: DatabasePool
 
     /// Opens (creating if needed) the database file at `path`. Does not migrate.
@@ -31,7 +32,7 @@ public final class SQLiteStore: Store {
 
     // Every database failure leaves the store as a `StoreError`, so callers above Engine never
     // see GRDB's types.
-    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(body)
         } catch let error as DatabaseError {
@@ -39,7 +40,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
         } catch let error as DatabaseError {
