@@ -65,16 +65,21 @@ import CortexTestSupport
     }
 
     @Test(arguments: StoreBackend.enabled)
-    func aRepeatedEventIDIsADuplicateAndWritesNothing(backend: StoreBackend) async throws {
+    func aRepeatedEventIDIsArchivedAsADuplicateAndWritesNothingElse(backend: StoreBackend) async throws {
         try await backend.withStore { store in
         let first = try await store.ingest(delivery(id: "msg_1"), activities: [activity(email: "ada@example.com")])
         let second = try await store.ingest(
             delivery(id: "msg_1", at: .at("2026-11-26T12:01:00Z")),
-            activities: [activity(email: "other@example.com")])
-        #expect(second == IngestOutcome(activityIDs: first.activityIDs, duplicate: true))
+            activities: [activity(email: "other@example.com")],
+            suppressions: [.suppress(.of("other@example.com"), reason: "hard_bounce", at: .at("2026-11-26T12:01:00Z"))])
+        #expect(second == IngestOutcome(activityIDs: first.activityIDs, duplicate: true, inboundID: first.inboundID))
         #expect(try await store.activities(ActivityQuery()).count == 1)
-        #expect(try await store.inboundEvents(InboundQuery()).count == 1)
         #expect(try await store.contact(email: .of("other@example.com")) == nil)
+        #expect(try await store.suppressions(limit: 10).isEmpty)
+        let archive = try await store.inboundEvents(InboundQuery())
+        #expect(archive.map(\.verdict) == [.duplicate, .accepted])
+        #expect(archive.first?.duplicateOf == first.inboundID)
+        #expect(archive.first?.receivedAt == .at("2026-11-26T12:01:00Z"))
         }
     }
 
@@ -107,9 +112,9 @@ import CortexTestSupport
     func anEventNamingNoContactIsArchivedWithoutActivity(backend: StoreBackend) async throws {
         try await backend.withStore { store in
         let outcome = try await store.ingest(delivery(id: "msg_2"), activities: [])
-        #expect(outcome == IngestOutcome(activityIDs: [], duplicate: false))
+        #expect(outcome.activityIDs.isEmpty && !outcome.duplicate)
         #expect(try await store.ingest(delivery(id: "msg_2"), activities: []).duplicate)
-        #expect(try await store.inboundEvents(InboundQuery()).count == 1)
+        #expect(try await store.inboundEvents(InboundQuery(verdict: .accepted)).count == 1)
         }
     }
 

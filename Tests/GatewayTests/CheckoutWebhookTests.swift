@@ -79,7 +79,9 @@ import Testing
             #expect(second.json["duplicate"] == .bool(true))
             #expect(second.json["activity_ids"] == first.json["activity_ids"])
         }
-        #expect(try await app.counts() == (1, 1))
+        // The repeat is archived as a duplicate; nothing else is written.
+        #expect(try await app.counts() == (2, 1))
+        #expect(try await app.store.inboundEvents(InboundQuery()).map(\.verdict) == [.duplicate, .accepted])
     }
 
     @Test func anEventNamingNoContactIsAcknowledgedAndArchived() async throws {

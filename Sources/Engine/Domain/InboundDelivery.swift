@@ -32,10 +32,13 @@ public struct IngestOutcome: Sendable, Equatable {
     public var activityIDs: [Int64]
     /// True when the same `(source, externalID)` was accepted before and nothing new was written.
     public var duplicate: Bool
+    /// The archive row of the accepted delivery.
+    public var inboundID: Int64?
 
-    public init(activityIDs: [Int64], duplicate: Bool) {
+    public init(activityIDs: [Int64], duplicate: Bool, inboundID: Int64? = nil) {
         self.activityIDs = activityIDs
         self.duplicate = duplicate
+        self.inboundID = inboundID
     }
 }
 
@@ -43,6 +46,8 @@ public struct IngestOutcome: Sendable, Equatable {
 public enum InboundVerdict: String, Sendable, CaseIterable {
     /// Authenticated and normalized (possibly into no activity).
     case accepted
+    /// A repeat of an accepted delivery (same sender event id); nothing else was written.
+    case duplicate
     /// Authenticated, but its payload could not be normalized (invalid JSON, bad email, ...).
     case rejected
 }
@@ -57,11 +62,14 @@ public struct InboundEvent: Sendable, Equatable {
     public var body: [UInt8]
     public var verdict: InboundVerdict
     public var reason: String?
+    /// For a duplicate: the accepted delivery it repeats.
+    public var duplicateOf: Int64?
 
     public init(
         id: Int64, source: String, externalID: String?, receivedAt: Timestamp, headers: String, body: [UInt8],
-        verdict: InboundVerdict, reason: String?
+        verdict: InboundVerdict, reason: String?, duplicateOf: Int64? = nil
     ) {
+        self.duplicateOf = duplicateOf
         self.id = id
         self.source = source
         self.externalID = externalID

@@ -17,10 +17,12 @@ public protocol Store: JobQueue {
     /// Succeeds when the database answers a trivial query.
     func ping() async throws
 
-    /// Archives an authenticated delivery as accepted and writes its activities, upserting one
-    /// contact per activity, in one transaction. When `(source, externalID)` was accepted before,
-    /// writes nothing and answers `duplicate` with the first delivery's activity ids.
-    func ingest(_ delivery: InboundDelivery, activities: [NewActivity]) async throws -> IngestOutcome
+    /// Archives an authenticated delivery as accepted and writes its activities (upserting one
+    /// contact per activity) and suppression changes, in one transaction. When
+    /// `(source, externalID)` was accepted before, archives the delivery as a duplicate, writes
+    /// nothing else, and answers `duplicate` with the first delivery's activity ids.
+    func ingest(_ delivery: InboundDelivery, activities: [NewActivity], suppressions: [SuppressionChange])
+        async throws -> IngestOutcome
 
     /// Archives an authenticated delivery whose payload could not be normalized.
     func archiveRejected(_ delivery: InboundDelivery, reason: String) async throws
@@ -31,6 +33,24 @@ public protocol Store: JobQueue {
 
     func inboundEvents(_ query: InboundQuery) async throws -> [InboundEvent]
 
+    func inboundEvent(id: Int64) async throws -> InboundEvent?
+
+    /// Re-applies a new normalization of an archived accepted or rejected delivery: its
+    /// activities are updated in place (same ids), added or removed to match, and a rejected
+    /// delivery becomes accepted, unless another accepted delivery already holds its event id,
+    /// in which case nothing changes and the outcome is a duplicate.
+    func replayInbound(id: Int64, activities: [NewActivity], suppressions: [SuppressionChange]) async throws
+        -> IngestOutcome
+
+    /// Records why a replay of a rejected delivery failed again.
+    func recordReplayFailure(id: Int64, reason: String) async throws
+
+    /// Suppressed addresses, most recent first.
+    func suppressions(limit: Int) async throws -> [SuppressedAddress]
+
+    /// Lifts a suppression by hand; false when the address was not suppressed.
+    func liftSuppression(email: EmailAddress) async throws -> Bool
+
     /// Stores an API key's SHA-256 hash (hex); the key itself is never stored.
     func createAPIKey(name: String, keyHash: String, at time: Timestamp) async throws
 
@@ -40,4 +60,11 @@ public protocol Store: JobQueue {
 
 extension Store {
     public var services: [any Service] { [] }
+}
+
+extension Store {
+    /// Ingests a delivery that changes no suppression.
+    public func ingest(_ delivery: InboundDelivery, activities: [NewActivity]) async throws -> IngestOutcome {
+        try await ingest(delivery, activities: activities, suppressions: [])
+    }
 }

@@ -41,8 +41,9 @@ enum PostgresMigrations {
                     received_at timestamptz NOT NULL,
                     headers jsonb NOT NULL,
                     body bytea NOT NULL,
-                    verdict text NOT NULL CHECK (verdict IN ('accepted', 'rejected')),
-                    reason text
+                    verdict text NOT NULL CHECK (verdict IN ('accepted', 'duplicate', 'rejected')),
+                    reason text,
+                    duplicate_of bigint REFERENCES inbound_events (id)
                 )
                 """,
                 """

@@ -60,7 +60,9 @@ public final class PostgresStore: Store {
         try await mapped { [self] in try await client.query("SELECT 1", logger: logger) }
     }
 
-    public func ingest(_ delivery: InboundDelivery, activities: [NewActivity]) async throws -> IngestOutcome {
+    public func ingest(_ delivery: InboundDelivery, activities: [NewActivity], suppressions: [SuppressionChange])
+        async throws -> IngestOutcome
+    {
         let headers = delivery.headersJSON
         let logger = logger
         return try await mapped { [self] in
@@ -78,47 +80,78 @@ public final class PostgresStore: Store {
                     """, logger: logger
                 ).decode(Int64.self).first { _ in true }
                 guard let inboundID = inserted else {
-                    let ids = try await connection.query(
+                    let original = try await connection.query(
                         """
-                        SELECT a.id FROM crm_activities a JOIN inbound_events e ON a.inbound_event_id = e.id
-                        WHERE e.source = \(delivery.source) AND e.external_id = \(delivery.externalID)
-                          AND e.verdict = 'accepted'
-                        ORDER BY a.id
+                        SELECT id FROM inbound_events
+                        WHERE source = \(delivery.source) AND external_id = \(delivery.externalID) AND verdict = 'accepted'
                         """, logger: logger
-                    ).decode(Int64.self).collectAll()
-                    return IngestOutcome(activityIDs: ids, duplicate: true)
+                    ).decode(Int64.self).first { _ in true }
+                    guard let original else { throw StoreError.unavailable("the accepted delivery vanished") }
+                    try await connection.query(
+                        """
+                        INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict, duplicate_of)
+                        VALUES (\(delivery.source), \(delivery.externalID), cortex_ts(\(delivery.receivedAt.microseconds)),
+                                \(headers)::jsonb, \(Data(delivery.body)), 'duplicate', \(original))
+                        """, logger: logger)
+                    return IngestOutcome(
+                        activityIDs: try await Self.activityIDs(connection, inboundID: original, logger: logger),
+                        duplicate: true, inboundID: original)
                 }
                 var ids: [Int64] = []
                 for activity in activities {
-                    let contactID = try await connection.query(
-                        """
-                        INSERT INTO contacts (email, first_name, last_name, created_at, updated_at)
-                        VALUES (\(activity.contactEmail.value), \(activity.firstName), \(activity.lastName),
-                                cortex_ts(\(delivery.receivedAt.microseconds)), cortex_ts(\(delivery.receivedAt.microseconds)))
-                        ON CONFLICT (email) DO UPDATE SET
-                            first_name = COALESCE(excluded.first_name, contacts.first_name),
-                            last_name = COALESCE(excluded.last_name, contacts.last_name),
-                            updated_at = excluded.updated_at
-                        RETURNING id
-                        """, logger: logger
-                    ).decode(Int64.self).first { _ in true }
-                    guard let contactID else { throw StoreError.unavailable("contact upsert returned no id") }
-                    let activityID = try await connection.query(
-                        """
-                        INSERT INTO crm_activities (type, contact_id, contact_email, occurred_at, received_at,
-                            source, source_event_id, inbound_event_id, metadata)
-                        VALUES (\(activity.type), \(contactID), \(activity.contactEmail.value),
-                                cortex_ts(\(activity.occurredAt.microseconds)), cortex_ts(\(delivery.receivedAt.microseconds)),
-                                \(delivery.source), \(delivery.externalID), \(inboundID), \(activity.metadata)::jsonb)
-                        RETURNING id
-                        """, logger: logger
-                    ).decode(Int64.self).first { _ in true }
-                    guard let activityID else { throw StoreError.unavailable("activity insert returned no id") }
-                    ids.append(activityID)
+                    ids.append(
+                        try await Self.insertActivity(
+                            connection, activity, inboundID: inboundID, source: delivery.source,
+                            sourceEventID: delivery.externalID, receivedAt: delivery.receivedAt, logger: logger))
                 }
-                return IngestOutcome(activityIDs: ids, duplicate: false)
+                try await Self.apply(suppressions, connection, logger: logger)
+                return IngestOutcome(activityIDs: ids, duplicate: false, inboundID: inboundID)
             }
         }
+    }
+
+    static func activityIDs(_ connection: PostgresConnection, inboundID: Int64, logger: Logger) async throws -> [Int64] {
+        try await connection.query(
+            "SELECT id FROM crm_activities WHERE inbound_event_id = \(inboundID) ORDER BY id", logger: logger
+        ).decode(Int64.self).collectAll()
+    }
+
+    static func upsertContact(
+        _ connection: PostgresConnection, _ activity: NewActivity, at time: Timestamp, logger: Logger
+    ) async throws -> Int64 {
+        let contactID = try await connection.query(
+            """
+            INSERT INTO contacts (email, first_name, last_name, created_at, updated_at)
+            VALUES (\(activity.contactEmail.value), \(activity.firstName), \(activity.lastName),
+                    cortex_ts(\(time.microseconds)), cortex_ts(\(time.microseconds)))
+            ON CONFLICT (email) DO UPDATE SET
+                first_name = COALESCE(excluded.first_name, contacts.first_name),
+                last_name = COALESCE(excluded.last_name, contacts.last_name),
+                updated_at = excluded.updated_at
+            RETURNING id
+            """, logger: logger
+        ).decode(Int64.self).first { _ in true }
+        guard let contactID else { throw StoreError.unavailable("contact upsert returned no id") }
+        return contactID
+    }
+
+    static func insertActivity(
+        _ connection: PostgresConnection, _ activity: NewActivity, inboundID: Int64, source: String,
+        sourceEventID: String?, receivedAt: Timestamp, logger: Logger
+    ) async throws -> Int64 {
+        let contactID = try await upsertContact(connection, activity, at: receivedAt, logger: logger)
+        let activityID = try await connection.query(
+            """
+            INSERT INTO crm_activities (type, contact_id, contact_email, occurred_at, received_at,
+                source, source_event_id, inbound_event_id, metadata)
+            VALUES (\(activity.type), \(contactID), \(activity.contactEmail.value),
+                    cortex_ts(\(activity.occurredAt.microseconds)), cortex_ts(\(receivedAt.microseconds)),
+                    \(source), \(sourceEventID), \(inboundID), \(activity.metadata)::jsonb)
+            RETURNING id
+            """, logger: logger
+        ).decode(Int64.self).first { _ in true }
+        guard let activityID else { throw StoreError.unavailable("activity insert returned no id") }
+        return activityID
     }
 
     public func archiveRejected(_ delivery: InboundDelivery, reason: String) async throws {
@@ -176,27 +209,6 @@ public final class PostgresStore: Store {
             return Contact(
                 email: email, firstName: row.1, lastName: row.2, createdAt: Timestamp(microseconds: row.3), tags: tags,
                 suppression: suppression)
-        }
-    }
-
-    public func inboundEvents(_ query: InboundQuery) async throws -> [InboundEvent] {
-        let verdict = query.verdict?.rawValue
-        let rows = try await mapped { [self] in
-            try await client.query(
-                """
-                SELECT id, source, external_id, cortex_us(received_at), headers::text, body, verdict, reason
-                FROM inbound_events
-                WHERE (\(query.source)::text IS NULL OR source = \(query.source))
-                  AND (\(verdict)::text IS NULL OR verdict = \(verdict))
-                ORDER BY id DESC
-                LIMIT \(query.limit)
-                """, logger: logger
-            ).decode((Int64, String, String?, Int64, String, Data, String, String?).self).collectAll()
-        }
-        return rows.map { row in
-            InboundEvent(
-                id: row.0, source: row.1, externalID: row.2, receivedAt: Timestamp(microseconds: row.3), headers: row.4,
-                body: [UInt8](row.5), verdict: InboundVerdict(rawValue: row.6) ?? .rejected, reason: row.7)
         }
     }
 

@@ -23,8 +23,9 @@ enum SQLiteMigrations {
                         received_at INTEGER NOT NULL,
                         headers TEXT NOT NULL,
                         body BLOB NOT NULL,
-                        verdict TEXT NOT NULL CHECK (verdict IN ('accepted', 'rejected')),
-                        reason TEXT
+                        verdict TEXT NOT NULL CHECK (verdict IN ('accepted', 'duplicate', 'rejected')),
+                        reason TEXT,
+                        duplicate_of INTEGER REFERENCES inbound_events (id)
                     );
                     -- The dedupe key: one accepted delivery per sender event id. Rejected
                     -- deliveries do not hold the key, so a corrected retry can still land.

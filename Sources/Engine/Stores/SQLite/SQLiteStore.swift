@@ -69,7 +69,9 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func ingest(_ delivery: InboundDelivery, activities: [NewActivity]) async throws -> IngestOutcome {
+    public func ingest(_ delivery: InboundDelivery, activities: [NewActivity], suppressions: [SuppressionChange])
+        async throws -> IngestOutcome
+    {
         let headers = delivery.headersJSON
         return try await write { db in
             if let externalID = delivery.externalID,
@@ -78,31 +80,45 @@ public final class SQLiteStore: Store {
                         sql: "SELECT id FROM inbound_events WHERE source = ? AND external_id = ? AND verdict = 'accepted'"),
                     arguments: [delivery.source, externalID])
             {
-                let ids = try Int64.fetchAll(
-                    db.cachedStatement(sql: "SELECT id FROM crm_activities WHERE inbound_event_id = ? ORDER BY id"),
-                    arguments: [existing])
-                return IngestOutcome(activityIDs: ids, duplicate: true)
+                _ = try Self.insertInbound(db, delivery, headers: headers, verdict: .duplicate, reason: nil, duplicateOf: existing)
+                return IngestOutcome(activityIDs: try Self.activityIDs(db, inboundID: existing), duplicate: true, inboundID: existing)
             }
             let inboundID = try Self.insertInbound(db, delivery, headers: headers, verdict: .accepted, reason: nil)
             var ids: [Int64] = []
             ids.reserveCapacity(activities.count)
             for activity in activities {
-                let contactID = try Self.upsertContact(db, activity, at: delivery.receivedAt)
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO crm_activities (type, contact_id, contact_email, occurred_at, received_at,
-                            source, source_event_id, inbound_event_id, metadata)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """
-                ).execute(arguments: [
-                    activity.type, contactID, activity.contactEmail.value, activity.occurredAt.microseconds,
-                    delivery.receivedAt.microseconds, delivery.source, delivery.externalID, inboundID,
-                    activity.metadata,
-                ])
-                ids.append(db.lastInsertedRowID)
+                ids.append(
+                    try Self.insertActivity(
+                        db, activity, inboundID: inboundID, source: delivery.source, sourceEventID: delivery.externalID,
+                        receivedAt: delivery.receivedAt))
             }
-            return IngestOutcome(activityIDs: ids, duplicate: false)
+            try Self.apply(suppressions, db)
+            return IngestOutcome(activityIDs: ids, duplicate: false, inboundID: inboundID)
         }
+    }
+
+    static func activityIDs(_ db: Database, inboundID: Int64) throws -> [Int64] {
+        try Int64.fetchAll(
+            db.cachedStatement(sql: "SELECT id FROM crm_activities WHERE inbound_event_id = ? ORDER BY id"),
+            arguments: [inboundID])
+    }
+
+    static func insertActivity(
+        _ db: Database, _ activity: NewActivity, inboundID: Int64, source: String, sourceEventID: String?,
+        receivedAt: Timestamp
+    ) throws -> Int64 {
+        let contactID = try upsertContact(db, activity, at: receivedAt)
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO crm_activities (type, contact_id, contact_email, occurred_at, received_at,
+                    source, source_event_id, inbound_event_id, metadata)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            activity.type, contactID, activity.contactEmail.value, activity.occurredAt.microseconds,
+            receivedAt.microseconds, source, sourceEventID, inboundID, activity.metadata,
+        ])
+        return db.lastInsertedRowID
     }
 
     public func archiveRejected(_ delivery: InboundDelivery, reason: String) async throws {
@@ -113,21 +129,22 @@ public final class SQLiteStore: Store {
     }
 
     private static func insertInbound(
-        _ db: Database, _ delivery: InboundDelivery, headers: String, verdict: InboundVerdict, reason: String?
+        _ db: Database, _ delivery: InboundDelivery, headers: String, verdict: InboundVerdict, reason: String?,
+        duplicateOf: Int64? = nil
     ) throws -> Int64 {
         try db.cachedStatement(
             sql: """
-                INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict, reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict, reason, duplicate_of)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             delivery.source, delivery.externalID, delivery.receivedAt.microseconds, headers, Data(delivery.body),
-            verdict.rawValue, reason,
+            verdict.rawValue, reason, duplicateOf,
         ])
         return db.lastInsertedRowID
     }
 
-    private static func upsertContact(_ db: Database, _ activity: NewActivity, at time: Timestamp) throws -> Int64 {
+    static func upsertContact(_ db: Database, _ activity: NewActivity, at time: Timestamp) throws -> Int64 {
         // COALESCE keeps a known name when an event carries none.
         let id = try Int64.fetchOne(
             db.cachedStatement(
@@ -194,35 +211,6 @@ public final class SQLiteStore: Store {
             return Contact(
                 email: email, firstName: row["first_name"], lastName: row["last_name"],
                 createdAt: Timestamp(microseconds: row["created_at"]), tags: tags, suppression: suppression)
-        }
-    }
-
-    public func inboundEvents(_ query: InboundQuery) async throws -> [InboundEvent] {
-        var conditions: [String] = []
-        var arguments = StatementArguments()
-        if let source = query.source {
-            conditions.append("source = ?")
-            _ = arguments.append(contentsOf: [source])
-        }
-        if let verdict = query.verdict {
-            conditions.append("verdict = ?")
-            _ = arguments.append(contentsOf: [verdict.rawValue])
-        }
-        _ = arguments.append(contentsOf: [query.limit])
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let sql = """
-            SELECT id, source, external_id, received_at, headers, body, verdict, reason
-            FROM inbound_events \(filter) ORDER BY id DESC LIMIT ?
-            """
-        let finalArguments = arguments
-        return try await read { db in
-            try Row.fetchAll(db, sql: sql, arguments: finalArguments).map { row in
-                InboundEvent(
-                    id: row["id"], source: row["source"], externalID: row["external_id"],
-                    receivedAt: Timestamp(microseconds: row["received_at"]), headers: row["headers"],
-                    body: [UInt8](row["body"] as Data),
-                    verdict: InboundVerdict(rawValue: row["verdict"]) ?? .rejected, reason: row["reason"])
-            }
         }
     }
 

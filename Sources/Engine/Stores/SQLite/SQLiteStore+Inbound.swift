@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+
+/// The raw archive, replay and suppressions.
+extension SQLiteStore {
+    static let inboundColumns = "id, source, external_id, received_at, headers, body, verdict, reason, duplicate_of"
+
+    static func inboundEvent(_ row: Row) -> InboundEvent {
+        InboundEvent(
+            id: row["id"], source: row["source"], externalID: row["external_id"],
+            receivedAt: Timestamp(microseconds: row["received_at"]), headers: row["headers"],
+            body: [UInt8](row["body"] as Data), verdict: InboundVerdict(rawValue: row["verdict"]) ?? .rejected,
+            reason: row["reason"], duplicateOf: row["duplicate_of"])
+    }
+
+    public func inboundEvents(_ query: InboundQuery) async throws -> [InboundEvent] {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let source = query.source {
+            conditions.append("source = ?")
+            _ = arguments.append(contentsOf: [source])
+        }
+        if let verdict = query.verdict {
+            conditions.append("verdict = ?")
+            _ = arguments.append(contentsOf: [verdict.rawValue])
+        }
+        _ = arguments.append(contentsOf: [query.limit])
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(Self.inboundColumns) FROM inbound_events \(filter) ORDER BY id DESC LIMIT ?"
+        let finalArguments = arguments
+        return try await read { db in
+            try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(Self.inboundEvent)
+        }
+    }
+
+    public func inboundEvent(id: Int64) async throws -> InboundEvent? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.inboundColumns) FROM inbound_events WHERE id = ?", arguments: [id])
+                .map(Self.inboundEvent)
+        }
+    }
+
+    public func replayInbound(id: Int64, activities: [NewActivity], suppressions: [SuppressionChange]) async throws
+        -> IngestOutcome
+    {
+        try await write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT \(Self.inboundColumns) FROM inbound_events WHERE id = ?", arguments: [id])
+            else { throw StoreError.notFound("no archived delivery \(id)") }
+            let event = Self.inboundEvent(row)
+            if let original = event.duplicateOf {
+                return IngestOutcome(activityIDs: try Self.activityIDs(db, inboundID: original), duplicate: true, inboundID: original)
+            }
+            if event.verdict == .rejected, let externalID = event.externalID,
+                let holder = try Int64.fetchOne(
+                    db,
+                    sql: "SELECT id FROM inbound_events WHERE source = ? AND external_id = ? AND verdict = 'accepted' AND id <> ?",
+                    arguments: [event.source, externalID, id])
+            {
+                return IngestOutcome(activityIDs: try Self.activityIDs(db, inboundID: holder), duplicate: true, inboundID: holder)
+            }
+            try db.execute(sql: "UPDATE inbound_events SET verdict = 'accepted', reason = NULL WHERE id = ?", arguments: [id])
+            let existing = try Self.activityIDs(db, inboundID: id)
+            var ids: [Int64] = []
+            for (index, activity) in activities.enumerated() {
+                if index < existing.count {
+                    let contactID = try Self.upsertContact(db, activity, at: event.receivedAt)
+                    try db.execute(
+                        sql: """
+                            UPDATE crm_activities SET type = ?, contact_id = ?, contact_email = ?, occurred_at = ?,
+                                metadata = ?
+                            WHERE id = ?
+                            """,
+                        arguments: [
+                            activity.type, contactID, activity.contactEmail.value, activity.occurredAt.microseconds,
+                            activity.metadata, existing[index],
+                        ])
+                    ids.append(existing[index])
+                } else {
+                    ids.append(
+                        try Self.insertActivity(
+                            db, activity, inboundID: id, source: event.source, sourceEventID: event.externalID,
+                            receivedAt: event.receivedAt))
+                }
+            }
+            for surplus in existing.dropFirst(activities.count) {
+                try db.execute(sql: "DELETE FROM crm_activities WHERE id = ?", arguments: [surplus])
+            }
+            try Self.apply(suppressions, db)
+            return IngestOutcome(activityIDs: ids, duplicate: false, inboundID: id)
+        }
+    }
+
+    public func recordReplayFailure(id: Int64, reason: String) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE inbound_events SET reason = ? WHERE id = ? AND verdict = 'rejected'", arguments: [reason, id])
+        }
+    }
+
+    static func apply(_ changes: [SuppressionChange], _ db: Database) throws {
+        for change in changes {
+            switch change {
+            case .suppress(let email, let reason, let time):
+                try db.cachedStatement(
+                    sql: "INSERT INTO suppressions (email, reason, created_at) VALUES (?, ?, ?) ON CONFLICT (email) DO NOTHING"
+                ).execute(arguments: [email.value, reason, time.microseconds])
+            case .lift(let email, let time):
+                try db.cachedStatement(sql: "DELETE FROM suppressions WHERE email = ? AND created_at <= ?")
+                    .execute(arguments: [email.value, time.microseconds])
+            }
+        }
+    }
+
+    public func suppressions(limit: Int) async throws -> [SuppressedAddress] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT email, reason, created_at FROM suppressions ORDER BY created_at DESC, email LIMIT ?",
+                arguments: [limit]
+            ).compactMap { row in
+                EmailAddress(row["email"] as String).map {
+                    SuppressedAddress(
+                        email: $0,
+                        suppression: Suppression(reason: row["reason"], since: Timestamp(microseconds: row["created_at"])))
+                }
+            }
+        }
+    }
+
+    public func liftSuppression(email: EmailAddress) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM suppressions WHERE email = ?", arguments: [email.value])
+            return db.changesCount > 0
+        }
+    }
+}
