@@ -67,13 +67,11 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
     router.add(middleware: ErrorMiddleware(routes: table, metrics: metrics))
 
     let authenticator = APIKeyAuthenticator(configuredKeys: dependencies.configuration.apiKeys, store: store)
-    let ingestor = EventIngestor(store: store, metrics: metrics)
-    // The secret was validated when the configuration was read; a failure here cannot happen.
-    let verifier = dependencies.configuration.checkoutSecret.flatMap { try? StandardWebhooksVerifier(secret: $0) }
-    IngestRoutes(
-        checkout: CheckoutSource(verifier: verifier, ingestor: ingestor, clock: clock),
-        ingestor: ingestor, authenticator: authenticator, clock: clock
-    ).register(on: routes)
+    let sources = InboundSources(configuration: dependencies.configuration)
+    let pipeline = InboundPipeline(store: store, metrics: metrics, clock: clock, logger: dependencies.logger)
+    IngestRoutes(sources: sources, pipeline: pipeline, authenticator: authenticator).register(on: routes)
+    InboundRoutes(store: store, sources: sources, pipeline: pipeline, authenticator: authenticator).register(on: routes)
+    SuppressionRoutes(store: store, authenticator: authenticator).register(on: routes)
     ReadRoutes(store: store, authenticator: authenticator).register(on: routes)
     HealthRoutes(store: store, metrics: metrics).register(on: routes)
     return routes

@@ -86,3 +86,9 @@ extension JSON {
 extension ByteBuffer {
     init(_ text: String) { self.init(string: text) }
 }
+
+extension HTTPField.Name {
+    static let webhookID = HTTPField.Name("webhook-id")!
+    static let webhookTimestamp = HTTPField.Name("webhook-timestamp")!
+    static let webhookSignature = HTTPField.Name("webhook-signature")!
+}

@@ -24,17 +24,11 @@ public struct CanonicalEvent: Sendable, Equatable {
 
     /// Parses and validates a body; pure, so every rule is tested without HTTP or a database.
     public static func parse(_ body: [UInt8]) throws(InputError) -> CanonicalEvent {
-        let root: JSON
-        do {
-            root = try JSONParser.parse(body)
-        } catch {
-            throw .invalidJSON(error.description)
-        }
-        guard let object = root.objectValue else { throw .invalidJSON("the top level must be an object") }
-        // PostgreSQL cannot store U+0000 in text or jsonb; refuse it on every backend alike.
-        guard !root.containsNUL else {
-            throw .invalidField("body", "contains a U+0000 character in a string, which Cortex cannot store")
-        }
+        try parse(try InboundPayload.parseObject(body))
+    }
+
+    /// Validates an already parsed body (see ``InboundPayload/parseObject(_:)``).
+    public static func parse(_ object: JSONObject) throws(InputError) -> CanonicalEvent {
 
         guard case .string(let rawType)? = object["type"] else { throw .missingType }
         let type = rawType.trimmingASCIIWhitespace()

@@ -113,6 +113,14 @@ public struct JSONObject: Sendable, Equatable {
         members.first(where: { $0.key == key })?.value
     }
 
+    /// The member named `key` in any letter case (`MessageID` or `MessageId`), preferring an
+    /// exact match; providers and their SDKs disagree on the case of some keys.
+    public subscript(ignoringCase key: String) -> JSON? {
+        if let exact = self[key] { return exact }
+        let lowered = key.lowercased()
+        return members.first(where: { $0.key.lowercased() == lowered })?.value
+    }
+
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         lhs.members.count == rhs.members.count
             && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }

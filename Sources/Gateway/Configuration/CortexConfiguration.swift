@@ -14,6 +14,12 @@ struct CortexConfiguration: Sendable {
     var apiKeys: [String] = []
     /// The Standard Webhooks secret of `/webhooks/checkout` (`whsec_...`); unset answers 401.
     var checkoutSecret: String?
+    /// The Stripe endpoint secret of `/webhooks/stripe`, used as is.
+    var stripeSecret: String?
+    /// Basic-auth credentials of `/webhooks/postmark`.
+    var postmarkCredentials: BasicCredentials?
+    /// The Thinkific API key that signs `/webhooks/thinkific`.
+    var thinkificSecret: String?
     var mailProvider: MailProviderName = .dryRun
     var mailFrom: String?
     var logLevel: Logger.Level = .notice
@@ -45,6 +51,18 @@ struct CortexConfiguration: Sendable {
             // Validate now, so a typo stops start-up instead of rejecting every webhook later.
             _ = try StandardWebhooksVerifier(secret: secret, variable: "CORTEX_CHECKOUT_SECRET")
             checkoutSecret = secret
+        }
+        stripeSecret = Self.nonEmpty(reader.string(forKey: "cortex.stripe.secret", isSecret: true))
+        thinkificSecret = Self.nonEmpty(reader.string(forKey: "cortex.thinkific.secret", isSecret: true))
+        let postmarkUser = Self.nonEmpty(reader.string(forKey: "cortex.postmark.webhook.user", isSecret: true))
+        let postmarkPasswords = (reader.string(forKey: "cortex.postmark.webhook.password", isSecret: true) ?? "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        switch (postmarkUser, postmarkPasswords.isEmpty) {
+        case (nil, true): break
+        case (let user?, false): postmarkCredentials = BasicCredentials(user: user, passwords: postmarkPasswords)
+        default:
+            throw ConfigurationError(
+                "CORTEX_POSTMARK_WEBHOOK_USER and CORTEX_POSTMARK_WEBHOOK_PASSWORD must be set together")
         }
         if let provider = Self.nonEmpty(reader.string(forKey: "cortex.mail.provider")) {
             guard let name = MailProviderName(rawValue: provider.lowercased()) else {

@@ -51,7 +51,8 @@ struct ErrorMiddleware: RouterMiddleware {
             default:
                 return APIError(error.status, code: "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
             }
-        case is StoreError:
+        case let error as StoreError:
+            if error.isNotFound { return .notFound(error.message) }
             context.logger.error("database failure", metadata: ["error": "\(error)"])
             return .databaseUnavailable
         default:

@@ -1,24 +1,25 @@
 import Engine
 import Hummingbird
 
-/// The routes that write events: signed webhooks and the `trackEvent` API.
+/// The routes that write events: one signed webhook route per source, and the `trackEvent` API.
 struct IngestRoutes {
-    let checkout: CheckoutSource
-    let ingestor: EventIngestor
+    let sources: InboundSources
+    let pipeline: InboundPipeline
     let authenticator: APIKeyAuthenticator
-    let clock: any WallClock
 
     func register(on routes: RouteRegistrar) {
-        routes.add(.post, "/webhooks/checkout") { request, _ in
-            try await checkout.handle(request)
+        for source in sources.webhooks {
+            routes.add(.post, "/webhooks/\(source.name)") { request, _ in
+                try await pipeline.receive(source, request)
+            }
         }
+        let api = sources.api
         routes.add(.post, "/v1/events") { request, _ in
             try await authenticator.authenticate(request)
-            let body = try await BodyLimit.collect(request)
-            // The dedupe key is the body's idempotency_key, like a repeated webhook-id.
-            return try await ingestor.ingest(
-                source: "api", externalID: nil, request: request, body: body, receivedAt: clock.now(),
-                contact: .required)
+            let inbound = InboundRequest(
+                headers: request.headers.map { (name: $0.name.canonicalName, value: $0.value) },
+                body: try await BodyLimit.collect(request), receivedAt: pipeline.clock.now())
+            return try await pipeline.accept(api, inbound)
         }
     }
 }

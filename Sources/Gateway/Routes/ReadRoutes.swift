@@ -4,9 +4,6 @@ import Hummingbird
 
 /// Read access to the activity feed and the contact directory.
 struct ReadRoutes {
-    static let defaultLimit = 50
-    static let maximumLimit = 1000
-
     let store: any Store
     let authenticator: APIKeyAuthenticator
 
@@ -19,11 +16,7 @@ struct ReadRoutes {
         }
         routes.add(.get, "/v1/contacts/{email}") { request, context in
             try await authenticator.authenticate(request)
-            let raw = context.parameters.get("email") ?? ""
-            let decoded = raw.removingPercentEncoding ?? raw
-            guard let email = EmailAddress(decoded) else {
-                throw APIError(.badRequest, code: "invalid_email", "\"\(decoded)\" is not a valid email address")
-            }
+            let email = try PathEmail.parse(context.parameters.get("email"))
             guard let contact = try await store.contact(email: email) else {
                 throw APIError.notFound("no contact with email \(email.value)")
             }
@@ -33,7 +26,7 @@ struct ReadRoutes {
 
     func activityQuery(_ request: Request) throws -> ActivityQuery {
         let parameters = request.uri.queryParameters
-        var query = ActivityQuery(limit: Self.defaultLimit)
+        var query = ActivityQuery()
         if let raw = parameters["email"].map(String.init), !raw.isEmpty {
             guard let email = EmailAddress(raw) else {
                 throw APIError.invalidParameter("email", "is not a valid email address")
@@ -43,12 +36,7 @@ struct ReadRoutes {
         if let type = parameters["type"].map(String.init), !type.isEmpty {
             query.type = type
         }
-        if let raw = parameters["limit"].map(String.init) {
-            guard let limit = Int(raw), (1...Self.maximumLimit).contains(limit) else {
-                throw APIError.invalidParameter("limit", "must be an integer from 1 to \(Self.maximumLimit)")
-            }
-            query.limit = limit
-        }
+        query.limit = try ListLimit.parse(parameters["limit"])
         return query
     }
 }

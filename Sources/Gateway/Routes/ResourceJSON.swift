@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 
 /// The JSON shapes of the API's resources, in one place.
 enum ResourceJSON {
@@ -31,5 +32,36 @@ enum ResourceJSON {
                 ])
             } ?? .null,
         ])
+    }
+
+    static func suppressed(_ entry: SuppressedAddress) -> JSON {
+        .object([
+            "email": .string(entry.email.value),
+            "reason": .string(entry.suppression.reason),
+            "since": .string(RFC3339.format(entry.suppression.since)),
+        ])
+    }
+
+    /// An archived delivery. The body is shown as text when it is UTF-8, else as base64.
+    static func inbound(_ event: InboundEvent) -> JSON {
+        let text = String(validating: event.body, as: UTF8.self)
+        return .object([
+            "id": .int(event.id),
+            "source": .string(event.source),
+            "external_id": event.externalID.map(JSON.string) ?? .null,
+            "received_at": .string(RFC3339.format(event.receivedAt)),
+            "verdict": .string(event.verdict.rawValue),
+            "reason": event.reason.map(JSON.string) ?? .null,
+            "duplicate_of": event.duplicateOf.map { .int($0) } ?? .null,
+            "headers": (try? JSONParser.parse(Array(event.headers.utf8))) ?? .object([:]),
+            "body": text.map(JSON.string) ?? .null,
+            "body_base64": text == nil ? .string(Data(event.body).base64EncodedString()) : .null,
+        ])
+    }
+
+    /// The archived headers (a JSON object) as a header list, for a replay.
+    static func headerList(_ json: String) -> [(name: String, value: String)] {
+        guard let object = (try? JSONParser.parse(Array(json.utf8)))?.objectValue else { return [] }
+        return object.members.compactMap { member in member.value.stringValue.map { (name: member.key, value: $0) } }
     }
 }

@@ -1,0 +1,65 @@
+import Engine
+import Hummingbird
+import Logging
+
+/// The one path every inbound delivery takes after authentication: parse, find the event id,
+/// normalize, and commit archive row, activities and suppressions together before answering.
+struct InboundPipeline: Sendable {
+    let store: any Store
+    let metrics: CortexMetrics
+    let clock: any WallClock
+    let logger: Logger
+
+    /// `POST /webhooks/{source}`: read, authenticate, accept.
+    func receive(_ source: some WebhookSource, _ request: Request) async throws -> Response {
+        let inbound = InboundRequest(
+            headers: request.headers.map { (name: $0.name.canonicalName, value: $0.value) },
+            body: try await BodyLimit.collect(request), receivedAt: clock.now())
+        do {
+            try source.authenticate(inbound)
+        } catch {
+            // A failed authentication writes nothing but this counter and a log line, so it
+            // cannot fill the disk. The log names the failure, never a credential.
+            metrics.verdict(source: source.name, "unauthenticated")
+            logger.notice(
+                "inbound authentication failed",
+                metadata: ["source": "\(source.name)", "reason": "\(error.kind)", "detail": "\(error.message)"])
+            throw APIError.from(error)
+        }
+        return try await accept(source, inbound)
+    }
+
+    /// Normalizes an authenticated delivery and commits it; answers 202, or 400 after archiving
+    /// the delivery as rejected.
+    func accept(_ source: some InboundNormalizer, _ inbound: InboundRequest) async throws -> Response {
+        var delivery = InboundDelivery(
+            source: source.name, externalID: nil, receivedAt: inbound.receivedAt,
+            headers: CredentialHeaders.redacted(inbound.headers), body: inbound.body)
+        let normalization: Normalization
+        do throws(InputError) {
+            let payload: JSONObject
+            do {
+                payload = try InboundPayload.parseObject(inbound.body)
+            } catch {
+                delivery.externalID = source.eventID(inbound, payload: nil)
+                throw error
+            }
+            delivery.externalID = source.eventID(inbound, payload: payload)
+            normalization = try source.normalize(payload, inbound)
+        } catch {
+            try await store.archiveRejected(delivery, reason: error.description)
+            metrics.verdict(source: source.name, "rejected")
+            throw APIError.from(error)
+        }
+        let outcome = try await store.ingest(
+            delivery, activities: normalization.activities, suppressions: normalization.suppressions)
+        metrics.verdict(source: source.name, outcome.duplicate ? "duplicate" : "accepted")
+        if !outcome.duplicate { metrics.activitiesWritten(source: source.name, count: outcome.activityIDs.count) }
+        return JSONResponse.make(
+            .accepted,
+            .object([
+                "activity_ids": .array(outcome.activityIDs.map { .int($0) }),
+                "duplicate": .bool(outcome.duplicate),
+            ]))
+    }
+}

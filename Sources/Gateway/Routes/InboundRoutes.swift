@@ -1,0 +1,69 @@
+import Engine
+import Foundation
+import Hummingbird
+
+/// The raw archive: list deliveries and replay one after a mapping fix.
+struct InboundRoutes {
+    let store: any Store
+    let sources: InboundSources
+    let pipeline: InboundPipeline
+    let authenticator: APIKeyAuthenticator
+
+    func register(on routes: RouteRegistrar) {
+        routes.add(.get, "/v1/inbound") { request, _ in
+            try await authenticator.authenticate(request)
+            let parameters = request.uri.queryParameters
+            var query = InboundQuery(limit: try ListLimit.parse(parameters["limit"]))
+            if let source = parameters["source"].map(String.init), !source.isEmpty { query.source = source }
+            if let raw = parameters["verdict"].map(String.init), !raw.isEmpty {
+                guard let verdict = InboundVerdict(rawValue: raw) else {
+                    throw APIError.invalidParameter(
+                        "verdict", "must be one of " + InboundVerdict.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                query.verdict = verdict
+            }
+            let events = try await store.inboundEvents(query)
+            return JSONResponse.make(.ok, .object(["data": .array(events.map(ResourceJSON.inbound))]))
+        }
+        routes.add(.post, "/v1/inbound/{id}/replay") { request, context in
+            try await authenticator.authenticate(request)
+            guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else {
+                throw APIError.notFound("no archived delivery with that id")
+            }
+            return try await replay(id)
+        }
+    }
+
+    /// Re-runs the current normalization over an archived delivery.
+    func replay(_ id: Int64) async throws -> Response {
+        guard let event = try await store.inboundEvent(id: id) else {
+            throw APIError.notFound("no archived delivery \(id)")
+        }
+        if let original = event.duplicateOf {
+            throw APIError(
+                .conflict, code: "duplicate_delivery", "delivery \(id) repeats delivery \(original); replay that one")
+        }
+        guard let normalizer = sources.normalizer(named: event.source) else {
+            throw APIError(.conflict, code: "unknown_source", "no source named \(event.source) is configured")
+        }
+        let request = InboundRequest(
+            headers: ResourceJSON.headerList(event.headers), body: event.body, receivedAt: event.receivedAt)
+        let normalization: Normalization
+        do throws(InputError) {
+            normalization = try normalizer.normalize(try InboundPayload.parseObject(event.body), request)
+        } catch {
+            try await store.recordReplayFailure(id: id, reason: error.description)
+            throw APIError(.unprocessableContent, code: error.code, "the delivery still cannot be normalized: \(error.message)")
+        }
+        let outcome = try await store.replayInbound(
+            id: id, activities: normalization.activities, suppressions: normalization.suppressions)
+        pipeline.metrics.verdict(source: event.source, outcome.duplicate ? "replay_duplicate" : "replayed")
+        return JSONResponse.make(
+            .ok,
+            .object([
+                "inbound_id": outcome.inboundID.map { .int($0) } ?? .null,
+                "activity_ids": .array(outcome.activityIDs.map { .int($0) }),
+                "duplicate": .bool(outcome.duplicate),
+            ]))
+    }
+}
