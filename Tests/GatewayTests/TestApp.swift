@@ -11,6 +11,11 @@ struct TestApp {
     /// The Standard Webhooks test vector's secret.
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     static let apiKey = "ck_test_configured_key"
+    static let stripeSecret = "whsec_stripe_endpoint_secret_for_tests"
+    static let thinkificSecret = "thinkific_api_key_for_tests"
+    static let postmarkUser = "postmark-hook"
+    /// Two passwords, as during a rotation.
+    static let postmarkPasswords = ["old-password", "new-password"]
     static let start = Timestamp(seconds: 1_614_265_330)
 
     let store: any Store
@@ -25,6 +30,9 @@ struct TestApp {
         var configuration = CortexConfiguration()
         configuration.checkoutSecret = secret
         configuration.apiKeys = [apiKey]
+        configuration.stripeSecret = stripeSecret
+        configuration.thinkificSecret = thinkificSecret
+        configuration.postmarkCredentials = BasicCredentials(user: postmarkUser, passwords: postmarkPasswords)
         configure(&configuration)
         return TestApp(store: store, clock: ManualWallClock(start), configuration: configuration)
     }
@@ -53,12 +61,50 @@ struct TestApp {
 
     var bearer: HTTPFields { [.authorization: "Bearer \(TestApp.apiKey)"] }
 
+    /// Credentials a provider would send for `body` to `/webhooks/{provider}`, at the clock's time.
+    func providerHeaders(_ provider: String, body: [UInt8], eventID: String = "msg_\(UUID().uuidString)") throws -> HTTPFields {
+        let now = clock.now().seconds
+        switch provider {
+        case "checkout":
+            let verifier = try StandardWebhooksVerifier(secret: TestApp.secret)
+            return [
+                .webhookID: eventID, .webhookTimestamp: String(now),
+                .webhookSignature: verifier.signature(id: eventID, timestamp: now, body: body),
+            ]
+        case "postmark":
+            let token = Data("\(TestApp.postmarkUser):\(TestApp.postmarkPasswords[1])".utf8).base64EncodedString()
+            return [.authorization: "Basic \(token)"]
+        case "stripe":
+            let signature = HexHMAC.hex(HexHMAC(secret: TestApp.stripeSecret).signature(Array("\(now).".utf8), body))
+            return [HTTPField.Name("Stripe-Signature")!: "t=\(now),v1=\(signature)"]
+        case "thinkific":
+            let signature = HexHMAC.hex(HexHMAC(secret: TestApp.thinkificSecret).signature(body))
+            return [HTTPField.Name("X-Thinkific-Hmac-Sha256")!: signature]
+        default:
+            throw TestAppError(message: "no credentials for \(provider)")
+        }
+    }
+
     /// How many archive rows and activities the store holds.
     func counts() async throws -> (inbound: Int, activities: Int) {
         (
             try await store.inboundEvents(InboundQuery(limit: 10_000)).count,
             try await store.activities(ActivityQuery(limit: 10_000)).count
         )
+    }
+}
+
+struct TestAppError: Error {
+    let message: String
+}
+
+/// JSON with every object's members sorted by key, so two documents compare by meaning.
+func canonical(_ json: JSON) -> JSON {
+    switch json {
+    case .array(let items): .array(items.map(canonical))
+    case .object(let object):
+        .object(JSONObject(object.members.map { (key: $0.key, value: canonical($0.value)) }.sorted { $0.key < $1.key }))
+    default: json
     }
 }
 

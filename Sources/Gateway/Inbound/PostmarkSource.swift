@@ -85,7 +85,9 @@ struct PostmarkSource: WebhookSource {
 
     func eventID(_ request: InboundRequest, payload: JSONObject?) -> String? {
         if let trace = request.header("x-pm-webhook-trace-id"), !trace.isEmpty { return trace }
-        guard let payload, let recordType = payload[ignoringCase: "RecordType"]?.stringValue else { return nil }
+        guard let payload else { return nil }
+        // Inbound messages carry no RecordType; their MessageID alone identifies them.
+        let recordType = payload[ignoringCase: "RecordType"]?.stringValue ?? "Inbound"
         let mapping = Self.mappings[recordType]
         let parts = [
             recordType, Self.text(payload[ignoringCase: "MessageID"]),
