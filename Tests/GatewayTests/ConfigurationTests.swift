@@ -51,6 +51,7 @@ import Testing
         ["CORTEX_DATABASE_URL": "postgres://u@localhost/db?timeout=3"], ["CORTEX_DATABASE_POOL_SIZE": "0"],
         ["CORTEX_CHECKOUT_SECRET": "whsec_***"], ["CORTEX_MAIL_PROVIDER": "carrier-pigeon"],
         ["CORTEX_MAIL_PROVIDER": "postmark"], ["CORTEX_LOG_LEVEL": "loud"],
+        ["CORTEX_POSTMARK_WEBHOOK_USER": "hook"], ["CORTEX_POSTMARK_WEBHOOK_PASSWORD": "a,b"],
     ])
     func refusesUnusableSettingsWithAMessageNamingThem(environment: [String: String]) async throws {
         await #expect {
@@ -83,6 +84,23 @@ import Testing
     @Test func aPostgreSQLURLDefaultsToPort5432AndPreferredTLS() async throws {
         let config = try await configuration(["CORTEX_DATABASE_URL": "postgres://me@localhost/db"])
         #expect(config.database == .postgres(PostgresSettings(host: "localhost", username: "me", database: "db")))
+    }
+
+    @Test func readsTheProviderCredentials() async throws {
+        let config = try await configuration([
+            "CORTEX_STRIPE_SECRET": "whsec_stripe", "CORTEX_THINKIFIC_SECRET": "api-key",
+            "CORTEX_POSTMARK_WEBHOOK_USER": "hook", "CORTEX_POSTMARK_WEBHOOK_PASSWORD": "old, new",
+        ])
+        #expect(config.stripeSecret == "whsec_stripe")
+        #expect(config.thinkificSecret == "api-key")
+        let credentials = try #require(config.postmarkCredentials)
+        for password in ["old", "new"] {
+            let header = "Basic " + Data("hook:\(password)".utf8).base64EncodedString()
+            #expect(throws: Never.self) { try credentials.verify(authorization: header) }
+        }
+        #expect(throws: WebhookAuthError.self) {
+            try credentials.verify(authorization: "Basic " + Data("hook:old, new".utf8).base64EncodedString())
+        }
     }
 
     @Test func aMissingConfigFileIsAClearError() async {
