@@ -22,6 +22,7 @@ check() { # check NAME EXPECTED ACTUAL
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 secret="whsec_$(head -c 24 /dev/urandom | base64)"
 export CORTEX_HTTP_PORT=$port CORTEX_CHECKOUT_SECRET=$secret CORTEX_DATABASE_URL="sqlite:$work/cortex.sqlite"
+export CORTEX_POSTMARK_WEBHOOK_USER=pm CORTEX_POSTMARK_WEBHOOK_PASSWORD=smoke-pm-pass
 "$cortex" serve >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do
@@ -42,12 +43,18 @@ check "tampered body refused" 401 "$(post --data-binary '{"type":"checkout.compl
 head -c 1100000 /dev/zero | tr '\0' 'a' >big.txt
 check "chunked body over 1 MiB refused" 413 "$(post -H 'Transfer-Encoding: chunked' --data-binary @big.txt)"
 
+bounce='{"RecordType":"Bounce","Type":"HardBounce","Email":"smoke@example.com","MessageID":"m1","BouncedAt":"2026-11-26T10:00:00Z"}'
+check "Postmark bounce with credentials in the URL" 202 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://pm:smoke-pm-pass@127.0.0.1:$port/webhooks/postmark" --data-binary "$bounce")"
+check "Postmark without credentials refused" 401 "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/webhooks/postmark" --data-binary "$bounce")"
+
 key=$("$cortex" keys create --name smoke)
 auth=(-H "Authorization: Bearer $key")
 check "created key reads activities" 200 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" "$base/v1/activities?email=smoke@example.com")"
-check "one activity" 1 "$(grep -o '"type":"checkout.completed"' out.json | wc -l | tr -d ' ')"
+check "one checkout activity" 1 "$(grep -o '"type":"checkout.completed"' out.json | wc -l | tr -d ' ')"
+check "one bounce activity" 1 "$(grep -o '"type":"email.bounced"' out.json | wc -l | tr -d ' ')"
 check "contact readable" 200 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" "$base/v1/contacts/smoke@example.com")"
 check "contact name" '"first_name":"Smoke"' "$(grep -o '"first_name":"Smoke"' out.json)"
+check "hard bounce suppressed the contact" '"suppressed":true' "$(grep -o '"suppressed":true' out.json)"
 check "no key refused" 401 "$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/activities")"
 
 kill -TERM "$server"
@@ -56,7 +63,7 @@ wait "$server" || status=$?
 server=""
 check "graceful exit on SIGTERM" 0 "$status"
 check "start-up line" 1 "$(grep -c "cortex serving http://127.0.0.1:$port database=sqlite:$work/cortex.sqlite mail=dry-run" serve.log)"
-check "secret never logged" 0 "$(grep -c -F "$secret" serve.log || true)"
+check "secrets never logged" 0 "$(grep -c -F -e "$secret" -e smoke-pm-pass serve.log || true)"
 
 # Two instances on one PostgreSQL database (when the test script provides a server): both
 # migrate at once, and the same delivery sent to both at the same moment is stored once.
