@@ -9,6 +9,8 @@ struct AppDependencies: Sendable {
     var store: any Store
     var clock: any WallClock = SystemWallClock()
     var logger: Logger = Logger(label: "cortex")
+    /// False when the caller already runs the store's services (tests sharing one pool).
+    var runsStoreServices = true
 }
 
 /// Builds the application from configuration. The store is migrated when the server starts,
@@ -39,7 +41,7 @@ func buildApplication(_ dependencies: AppDependencies) -> Application<RouterResp
         router: buildRouter(dependencies),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "cortex"),
-        services: dependencies.store.services,
+        services: dependencies.runsStoreServices ? dependencies.store.services : [],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.notice(

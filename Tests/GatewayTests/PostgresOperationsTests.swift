@@ -11,7 +11,7 @@ import Testing
 /// Runs whenever the test script provides a server (always in CI).
 @Suite(.enabled(if: StoreBackend.adminURL != nil, "needs CORTEX_TEST_DATABASE_URL"))
 struct PostgresOperationsTests {
-    static func app(_ settings: PostgresSettings) -> Application<RouterResponder<BasicRequestContext>> {
+    static func app(_ settings: PostgresSettings, migrates: Bool = true) -> Application<RouterResponder<BasicRequestContext>> {
         var configuration = CortexConfiguration()
         configuration.port = 0
         configuration.checkoutSecret = TestApp.secret
@@ -19,7 +19,7 @@ struct PostgresOperationsTests {
         let store = PostgresStore(settings: settings, logger: StoreBackend.quietLogger)
         var app = buildApplication(
             AppDependencies(configuration: configuration, store: store, logger: StoreBackend.quietLogger))
-        app.beforeServerStarts { try await store.migrate() }
+        if migrates { app.beforeServerStarts { try await store.migrate() } }
         return app
     }
 
@@ -57,12 +57,14 @@ struct PostgresOperationsTests {
 
     @Test func aLostDatabaseAnswers503PromptlyAndRecovers() async throws {
         try await StoreBackend.withFreshDatabase { settings in
+            let direct = PostgresStore(settings: settings, logger: StoreBackend.quietLogger)
+            try await direct.withServicesRunning { try await direct.migrate() }
             let proxy = TCPProxy(targetHost: settings.host, targetPort: settings.port)
             try await proxy.start()
             var viaProxy = settings
             viaProxy.port = proxy.port
-            viaProxy.operationTimeout = .seconds(2)
-            let app = Self.app(viaProxy)
+            viaProxy.operationTimeout = .seconds(3)
+            let app = Self.app(viaProxy, migrates: false)
             let event = #"{"type":"x.y","data":{"email":"outage@example.com"}}"#
             let bearer: HTTPFields = [.authorization: "Bearer \(TestApp.apiKey)"]
             try await app.test(.router) { client in
@@ -78,7 +80,7 @@ struct PostgresOperationsTests {
                 #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
 
                 try await proxy.start()
-                // No sleeping: each attempt is bounded by the 2 s operation timeout, and the
+                // No sleeping: each attempt is bounded by the 3 s operation timeout, and the
                 // pool's own reconnect back-off paces them.
                 var recovered = false
                 for _ in 0..<20 where !recovered {

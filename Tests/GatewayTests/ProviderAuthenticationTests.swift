@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import CortexTestSupport
 
 @testable import Gateway
 
@@ -108,10 +109,13 @@ import Testing
         }
     }
 
-    @Test(arguments: cases)
-    func authentication(of testCase: Case) async throws {
-        let app = try await TestApp.make()
-        var body = Self.body(for: testCase.provider)
+    @Test(arguments: StoreBackend.enabled, cases)
+    func authentication(backend: StoreBackend, of testCase: Case) async throws {
+        try await TestApp.with(backend) { app in try await Self.check(testCase, app) }
+    }
+
+    static func check(_ testCase: Case, _ app: TestApp) async throws {
+        var body = body(for: testCase.provider)
         var headers = try app.providerHeaders(testCase.provider, body: body)
         testCase.tamper(&headers, &body, app.clock.now().seconds)
         let (sentHeaders, sentBody) = (headers, body)

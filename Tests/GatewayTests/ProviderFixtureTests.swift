@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import CortexTestSupport
 
 @testable import Gateway
 
@@ -44,9 +45,12 @@ struct ProviderFixture: CustomTestStringConvertible, Sendable {
         #expect(ProviderFixture.all.count >= 25)
     }
 
-    @Test(arguments: ProviderFixture.all)
-    func aFixtureNormalizesAsExpectedAndOnlyOnce(fixture: ProviderFixture) async throws {
-        let app = try await TestApp.make()
+    @Test(arguments: StoreBackend.enabled, ProviderFixture.all)
+    func aFixtureNormalizesAsExpectedAndOnlyOnce(backend: StoreBackend, fixture: ProviderFixture) async throws {
+        try await TestApp.with(backend) { app in try await Self.check(fixture, app) }
+    }
+
+    static func check(_ fixture: ProviderFixture, _ app: TestApp) async throws {
         let expected = fixture.expected
         var headers = try app.providerHeaders(fixture.provider, body: fixture.body, eventID: "msg_\(fixture.name)")
         for member in expected["request_headers"]?.objectValue?.members ?? [] {

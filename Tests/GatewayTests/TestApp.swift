@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import CortexTestSupport
 
 @testable import Gateway
 
@@ -21,12 +22,39 @@ struct TestApp {
     let store: any Store
     let clock: ManualWallClock
     let configuration: CortexConfiguration
+    /// False when the store's services already run around the test.
+    var runsStoreServices = true
 
     static func make(_ configure: (inout CortexConfiguration) -> Void = { _ in }) async throws -> TestApp {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cortex-gw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory.appendingPathComponent("cortex.sqlite").path)
         try await store.migrate()
+        return TestApp(store: store, clock: ManualWallClock(start), configuration: configuration(configure))
+    }
+
+    /// Runs `body` with an app on a fresh database of `backend`.
+    static func with(
+        _ backend: StoreBackend, _ configure: (inout CortexConfiguration) -> Void = { _ in },
+        _ body: (TestApp) async throws -> Void
+    ) async throws {
+        switch backend {
+        case .sqlite:
+            try await body(try await make(configure))
+        case .postgres:
+            let configuration = configuration(configure)
+            try await StoreBackend.withFreshDatabase { settings in
+                let store = PostgresStore(settings: settings, logger: StoreBackend.quietLogger)
+                try await store.withServicesRunning {
+                    try await store.migrate()
+                    try await body(
+                        TestApp(store: store, clock: ManualWallClock(start), configuration: configuration, runsStoreServices: false))
+                }
+            }
+        }
+    }
+
+    static func configuration(_ configure: (inout CortexConfiguration) -> Void) -> CortexConfiguration {
         var configuration = CortexConfiguration()
         configuration.checkoutSecret = secret
         configuration.apiKeys = [apiKey]
@@ -34,11 +62,13 @@ struct TestApp {
         configuration.thinkificSecret = thinkificSecret
         configuration.postmarkCredentials = BasicCredentials(user: postmarkUser, passwords: postmarkPasswords)
         configure(&configuration)
-        return TestApp(store: store, clock: ManualWallClock(start), configuration: configuration)
+        return configuration
     }
 
     var dependencies: AppDependencies {
-        AppDependencies(configuration: configuration, store: store, clock: clock)
+        AppDependencies(
+            configuration: configuration, store: store, clock: clock, logger: StoreBackend.quietLogger,
+            runsStoreServices: runsStoreServices)
     }
 
     func test<Value: Sendable>(_ body: @Sendable @escaping (any TestClientProtocol) async throws -> Value) async throws -> Value {

@@ -53,35 +53,43 @@ public enum StoreBackend: String, CaseIterable, CustomStringConvertible, Sendabl
         return logger
     }
 
+    /// At most this many tests hold a database of the shared server at once.
+    static let serverPermits = AsyncSemaphore(4)
+
     /// Creates an empty database on the test server for `body`, and drops it afterwards.
     public static func withFreshDatabase<T: Sendable>(_ body: (PostgresSettings) async throws -> T) async throws -> T {
         guard let adminURL else { throw MissingTestDatabase() }
-        let admin = try PostgresSettings(url: adminURL, poolSize: 2)
-        let name = "cortex_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await withAdminClient(admin) { client in
-            try await client.query("CREATE DATABASE \(unescaped: name)", logger: quietLogger)
+        let admin = try PostgresSettings(url: adminURL, poolSize: 1)
+        return try await serverPermits.withPermit {
+            let name = "cortex_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            try await adminQuery(admin, "CREATE DATABASE \(name)")
+            var settings = admin
+            settings.database = name
+            settings.poolSize = 10
+            let outcome: Result<T, any Error>
+            do {
+                outcome = .success(try await body(settings))
+            } catch {
+                outcome = .failure(error)
+            }
+            try await adminQuery(admin, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+            return try outcome.get()
         }
-        var settings = admin
-        settings.database = name
-        settings.poolSize = 10
-        let outcome: Result<T, any Error>
-        do {
-            outcome = .success(try await body(settings))
-        } catch {
-            outcome = .failure(error)
-        }
-        try await withAdminClient(admin) { client in
-            try await client.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: quietLogger)
-        }
-        return try outcome.get()
     }
 
-    private static func withAdminClient(
-        _ settings: PostgresSettings, _ body: @escaping @Sendable (PostgresClient) async throws -> Void
-    ) async throws {
-        let store = PostgresStore(settings: settings, logger: quietLogger)
-        // Fail within seconds, not after the pool's minute of retries, when the server is down.
-        try await store.withServicesRunning { try await withDeadline(.seconds(10)) { try await body(store.client) } }
+    /// Runs one statement on a short-lived connection of its own.
+    private static func adminQuery(_ settings: PostgresSettings, _ sql: String) async throws {
+        var configuration = PostgresClient.Configuration(
+            host: settings.host, port: settings.port, username: settings.username, password: settings.password,
+            database: settings.database, tls: .disable)
+        configuration.options.maximumConnections = 1
+        let client = PostgresClient(configuration: configuration, backgroundLogger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            // Fail within seconds, not after the pool's minute of retries, when the server is down.
+            try await withDeadline(.seconds(10)) { try await client.query(PostgresQuery(unsafeSQL: sql), logger: quietLogger) }
+        }
     }
 }
 
