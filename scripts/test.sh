@@ -11,4 +11,5 @@ trap cortex_pg_stop EXIT
 cortex_pg_start
 swift build --build-tests
 scripts/smoke.sh .build/debug/cortex
-swift test
+# A bound, so a hung test fails the run in minutes instead of holding CI to its limit.
+timeout --kill-after=60 1800 swift test
