@@ -93,4 +93,18 @@ struct PostgresOperationsTests {
             try await proxy.stop()
         }
     }
+
+    @Test func sslmodeIsHonoured() async throws {
+        // The test server offers no TLS: `require` must refuse to talk to it, promptly.
+        var settings = try PostgresSettings(url: try #require(StoreBackend.adminURL))
+        settings.tlsMode = .require
+        settings.operationTimeout = .seconds(3)
+        let store = PostgresStore(settings: settings, logger: StoreBackend.quietLogger)
+        try await store.withServicesRunning {
+            await #expect(throws: StoreError.self) { try await store.ping() }
+        }
+        settings.tlsMode = .prefer
+        let preferring = PostgresStore(settings: settings, logger: StoreBackend.quietLogger)
+        try await preferring.withServicesRunning { try await preferring.ping() }
+    }
 }

@@ -11,7 +11,7 @@ struct JobNotificationListener: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     try await client.withConnection { connection in

@@ -113,6 +113,38 @@ enum PostgresMigrations {
                 "CREATE INDEX cortex_jobs_due ON cortex_jobs (kind, run_at, id) WHERE state <> 'completed'",
             ]
         ),
+        (
+            "v3_email_jobs",
+            [
+                """
+                CREATE TABLE email_jobs (
+                    id bigserial PRIMARY KEY,
+                    idempotency_key text NOT NULL UNIQUE,
+                    recipient text NOT NULL,
+                    sender text NOT NULL,
+                    subject text NOT NULL,
+                    html_body text,
+                    text_body text,
+                    stream text NOT NULL CHECK (stream IN ('transactional', 'broadcast')),
+                    tag text,
+                    metadata jsonb NOT NULL DEFAULT '{}',
+                    status text NOT NULL
+                        CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'suppressed', 'cancelled')),
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_at timestamptz NOT NULL,
+                    lease_until timestamptz,
+                    last_error text,
+                    provider text,
+                    provider_message_id text,
+                    created_at timestamptz NOT NULL,
+                    sent_at timestamptz
+                )
+                """,
+                "CREATE INDEX email_jobs_due ON email_jobs (next_attempt_at, id) WHERE status IN ('queued', 'sending')",
+                "CREATE INDEX email_jobs_by_recipient ON email_jobs (recipient, id)",
+                "CREATE INDEX email_jobs_by_provider_message ON email_jobs (provider_message_id)",
+            ]
+        ),
     ]
 
     /// Applies every pending migration in one transaction under the advisory lock.

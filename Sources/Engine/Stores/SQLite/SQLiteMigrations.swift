@@ -87,6 +87,37 @@ enum SQLiteMigrations {
                     """
             )
         }
+        migrator.registerMigration("v3_email_jobs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE email_jobs (
+                        id INTEGER PRIMARY KEY,
+                        idempotency_key TEXT NOT NULL UNIQUE,
+                        recipient TEXT NOT NULL,
+                        sender TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        html_body TEXT,
+                        text_body TEXT,
+                        stream TEXT NOT NULL CHECK (stream IN ('transactional', 'broadcast')),
+                        tag TEXT,
+                        metadata TEXT NOT NULL DEFAULT '{}',
+                        status TEXT NOT NULL
+                            CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'suppressed', 'cancelled')),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at INTEGER NOT NULL,
+                        lease_until INTEGER,
+                        last_error TEXT,
+                        provider TEXT,
+                        provider_message_id TEXT,
+                        created_at INTEGER NOT NULL,
+                        sent_at INTEGER
+                    );
+                    CREATE INDEX email_jobs_due ON email_jobs (next_attempt_at, id) WHERE status IN ('queued', 'sending');
+                    CREATE INDEX email_jobs_by_recipient ON email_jobs (recipient, id);
+                    CREATE INDEX email_jobs_by_provider_message ON email_jobs (provider_message_id);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -1,0 +1,24 @@
+/// The send ledger: one row per message, the only road to a provider.
+///
+/// Claims work like the job queue's: due rows are leased (`FOR UPDATE SKIP LOCKED` on
+/// PostgreSQL), a lease that runs out (a crashed sender) makes the row claimable again, and a
+/// row is never claimed by two senders at once.
+public protocol EmailLedger: Sendable {
+    /// Adds a message, or returns the existing row when its idempotency key is known
+    /// (`created` false). Wakes idle senders.
+    func enqueueEmail(_ message: NewEmailJob, at time: Timestamp) async throws -> (job: EmailJob, created: Bool)
+
+    /// Marks due messages to suppressed addresses `suppressed`, then claims up to `limit` due
+    /// messages (`sending`, attempts + 1, leased until `now + leaseSeconds`).
+    func claimEmailJobs(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [EmailJob]
+
+    /// Records each claimed message's own result, in one transaction.
+    func recordEmailOutcomes(_ outcomes: [(id: Int64, outcome: EmailOutcome)], at time: Timestamp) async throws
+
+    func emailJob(id: Int64) async throws -> EmailJob?
+
+    func emailJobs(_ query: EmailJobQuery) async throws -> [EmailJob]
+
+    /// When the next queued message is due or a lease ends; `nil` when there is nothing to send.
+    func nextEmailDue() async throws -> Timestamp?
+}

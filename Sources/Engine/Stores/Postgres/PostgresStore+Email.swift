@@ -1,0 +1,163 @@
+import Logging
+import PostgresNIO
+
+/// The send ledger on PostgreSQL.
+extension PostgresStore {
+    private typealias EmailRow = (
+        Int64, String, String, String, String, String?, String?, String, String?, String, String, Int32, Int64,
+        String?, String?, String?, Int64, Int64?
+    )
+
+    private static let emailColumns = """
+        id, idempotency_key, recipient, sender, subject, html_body, text_body, stream, tag, metadata::text, status,
+        attempts, cortex_us(next_attempt_at), last_error, provider, provider_message_id, cortex_us(created_at),
+        cortex_us(sent_at)
+        """
+
+    private static func emailJob(_ row: EmailRow) -> EmailJob? {
+        guard let recipient = EmailAddress(row.2) else { return nil }
+        return EmailJob(
+            id: row.0,
+            message: NewEmailJob(
+                idempotencyKey: row.1, recipient: recipient, sender: row.3, subject: row.4, html: row.5, text: row.6,
+                stream: EmailStream(rawValue: row.7) ?? .transactional, tag: row.8, metadata: row.9),
+            status: EmailStatus(rawValue: row.10) ?? .failed, attempts: Int(row.11),
+            nextAttemptAt: Timestamp(microseconds: row.12), lastError: row.13, provider: row.14,
+            providerMessageID: row.15, createdAt: Timestamp(microseconds: row.16),
+            sentAt: row.17.map(Timestamp.init(microseconds:)))
+    }
+
+    public func enqueueEmail(_ message: NewEmailJob, at time: Timestamp) async throws -> (job: EmailJob, created: Bool) {
+        let logger = logger
+        let result = try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection -> (EmailJob?, Bool) in
+                let inserted = try await connection.query(
+                    """
+                    INSERT INTO email_jobs (idempotency_key, recipient, sender, subject, html_body, text_body, stream,
+                        tag, metadata, status, next_attempt_at, created_at)
+                    VALUES (\(message.idempotencyKey), \(message.recipient.value), \(message.sender), \(message.subject),
+                            \(message.html), \(message.text), \(message.stream.rawValue), \(message.tag),
+                            \(message.metadata)::jsonb, 'queued', cortex_ts(\(time.microseconds)), cortex_ts(\(time.microseconds)))
+                    ON CONFLICT (idempotency_key) DO NOTHING
+                    RETURNING id
+                    """, logger: logger
+                ).decode(Int64.self).first { _ in true }
+                if inserted != nil {
+                    // Wakes senders on every instance when the transaction commits.
+                    try await connection.query("SELECT pg_notify(\(Self.jobChannel), 'email')", logger: logger)
+                }
+                let job = try await connection.query(
+                    "SELECT \(unescaped: Self.emailColumns) FROM email_jobs WHERE idempotency_key = \(message.idempotencyKey)",
+                    logger: logger
+                ).decode(EmailRow.self).first { _ in true }.flatMap(Self.emailJob)
+                return (job, inserted != nil)
+            }
+        }
+        guard let job = result.0 else { throw StoreError.unavailable("the enqueued message could not be read back") }
+        if result.1 { workSignal.notify() }
+        return (job, result.1)
+    }
+
+    public func claimEmailJobs(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [EmailJob] {
+        let logger = logger
+        let rows = try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection in
+                // Suppressed recipients are never sent to, however they were queued.
+                try await connection.query(
+                    """
+                    UPDATE email_jobs SET status = 'suppressed', lease_until = NULL,
+                        last_error = 'the recipient is suppressed'
+                    WHERE status = 'queued' AND next_attempt_at <= cortex_ts(\(now.microseconds))
+                      AND recipient IN (SELECT email FROM suppressions)
+                    """, logger: logger)
+                return try await connection.query(
+                    """
+                    UPDATE email_jobs SET status = 'sending', attempts = attempts + 1,
+                        lease_until = cortex_ts(\(now.adding(seconds: leaseSeconds).microseconds))
+                    WHERE id IN (
+                        SELECT id FROM email_jobs
+                        WHERE (status = 'queued' AND next_attempt_at <= cortex_ts(\(now.microseconds)))
+                           OR (status = 'sending' AND lease_until <= cortex_ts(\(now.microseconds)))
+                        ORDER BY next_attempt_at, id
+                        LIMIT \(limit)
+                        FOR UPDATE SKIP LOCKED)
+                    RETURNING \(unescaped: Self.emailColumns)
+                    """, logger: logger
+                ).decode(EmailRow.self).collectAll()
+            }
+        }
+        return rows.compactMap(Self.emailJob).sorted { $0.id < $1.id }
+    }
+
+    public func recordEmailOutcomes(_ outcomes: [(id: Int64, outcome: EmailOutcome)], at time: Timestamp) async throws {
+        let logger = logger
+        try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection in
+                for (id, outcome) in outcomes {
+                    switch outcome {
+                    case .sent(let provider, let messageID, let sentAt):
+                        try await connection.query(
+                            """
+                            UPDATE email_jobs SET status = 'sent', provider = \(provider),
+                                provider_message_id = \(messageID), sent_at = cortex_ts(\(sentAt.microseconds)),
+                                lease_until = NULL, last_error = NULL
+                            WHERE id = \(id)
+                            """, logger: logger)
+                    case .failed(let reason, let suppress):
+                        let recipient = try await connection.query(
+                            """
+                            UPDATE email_jobs SET status = 'failed', last_error = \(reason), lease_until = NULL
+                            WHERE id = \(id) RETURNING recipient
+                            """, logger: logger
+                        ).decode(String.self).first { _ in true }
+                        if suppress, let email = recipient.flatMap(EmailAddress.init) {
+                            try await Self.apply([.suppress(email, reason: "inactive_recipient", at: time)], connection, logger: logger)
+                        }
+                    case .retry(let reason, let retryAt):
+                        try await connection.query(
+                            """
+                            UPDATE email_jobs SET status = 'queued', last_error = \(reason),
+                                next_attempt_at = cortex_ts(\(retryAt.microseconds)), lease_until = NULL
+                            WHERE id = \(id)
+                            """, logger: logger)
+                    }
+                }
+            }
+        }
+    }
+
+    public func emailJob(id: Int64) async throws -> EmailJob? {
+        try await mapped { [self] in
+            try await client.query(
+                "SELECT \(unescaped: Self.emailColumns) FROM email_jobs WHERE id = \(id)", logger: logger
+            ).decode(EmailRow.self).first { _ in true }.flatMap(Self.emailJob)
+        }
+    }
+
+    public func emailJobs(_ query: EmailJobQuery) async throws -> [EmailJob] {
+        let email = query.email?.value
+        let status = query.status?.rawValue
+        let rows = try await mapped { [self] in
+            try await client.query(
+                """
+                SELECT \(unescaped: Self.emailColumns) FROM email_jobs
+                WHERE (\(email)::text IS NULL OR recipient = \(email))
+                  AND (\(status)::text IS NULL OR status = \(status))
+                ORDER BY id DESC LIMIT \(query.limit)
+                """, logger: logger
+            ).decode(EmailRow.self).collectAll()
+        }
+        return rows.compactMap(Self.emailJob)
+    }
+
+    public func nextEmailDue() async throws -> Timestamp? {
+        try await mapped { [self] in
+            try await client.query(
+                """
+                SELECT cortex_us(MIN(CASE WHEN status = 'sending' THEN lease_until ELSE next_attempt_at END))
+                FROM email_jobs WHERE status IN ('queued', 'sending')
+                """, logger: logger
+            ).decode(Int64?.self).first { _ in true }.flatMap { $0 }.map(Timestamp.init(microseconds:))
+        }
+    }
+}

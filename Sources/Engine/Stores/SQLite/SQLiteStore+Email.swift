@@ -1,0 +1,138 @@
+import GRDB
+
+/// The send ledger on SQLite.
+extension SQLiteStore {
+    static let emailColumns = """
+        id, idempotency_key, recipient, sender, subject, html_body, text_body, stream, tag, metadata, status,
+        attempts, next_attempt_at, last_error, provider, provider_message_id, created_at, sent_at
+        """
+
+    static func emailJob(_ row: Row) -> EmailJob? {
+        guard let recipient = EmailAddress(row["recipient"] as String) else { return nil }
+        return EmailJob(
+            id: row["id"],
+            message: NewEmailJob(
+                idempotencyKey: row["idempotency_key"], recipient: recipient, sender: row["sender"],
+                subject: row["subject"], html: row["html_body"], text: row["text_body"],
+                stream: EmailStream(rawValue: row["stream"]) ?? .transactional, tag: row["tag"],
+                metadata: row["metadata"]),
+            status: EmailStatus(rawValue: row["status"]) ?? .failed, attempts: row["attempts"],
+            nextAttemptAt: Timestamp(microseconds: row["next_attempt_at"]), lastError: row["last_error"],
+            provider: row["provider"], providerMessageID: row["provider_message_id"],
+            createdAt: Timestamp(microseconds: row["created_at"]),
+            sentAt: (row["sent_at"] as Int64?).map(Timestamp.init(microseconds:)))
+    }
+
+    public func enqueueEmail(_ message: NewEmailJob, at time: Timestamp) async throws -> (job: EmailJob, created: Bool) {
+        let result = try await write { db -> (EmailJob?, Bool) in
+            try db.execute(
+                sql: """
+                    INSERT INTO email_jobs (idempotency_key, recipient, sender, subject, html_body, text_body, stream,
+                        tag, metadata, status, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+                    ON CONFLICT (idempotency_key) DO NOTHING
+                    """,
+                arguments: [
+                    message.idempotencyKey, message.recipient.value, message.sender, message.subject, message.html,
+                    message.text, message.stream.rawValue, message.tag, message.metadata, time.microseconds,
+                    time.microseconds,
+                ])
+            let created = db.changesCount > 0
+            let row = try Row.fetchOne(
+                db, sql: "SELECT \(Self.emailColumns) FROM email_jobs WHERE idempotency_key = ?",
+                arguments: [message.idempotencyKey])
+            return (row.flatMap(Self.emailJob), created)
+        }
+        guard let job = result.0 else { throw StoreError.unavailable("the enqueued message could not be read back") }
+        if result.1 { workSignal.notify() }
+        return (job, result.1)
+    }
+
+    public func claimEmailJobs(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [EmailJob] {
+        try await write { db in
+            // Suppressed recipients are never sent to, however they were queued.
+            try db.execute(
+                sql: """
+                    UPDATE email_jobs SET status = 'suppressed', lease_until = NULL,
+                        last_error = 'the recipient is suppressed'
+                    WHERE status = 'queued' AND next_attempt_at <= ? AND recipient IN (SELECT email FROM suppressions)
+                    """, arguments: [now.microseconds])
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE email_jobs SET status = 'sending', attempts = attempts + 1, lease_until = ?
+                    WHERE id IN (
+                        SELECT id FROM email_jobs
+                        WHERE (status = 'queued' AND next_attempt_at <= ?) OR (status = 'sending' AND lease_until <= ?)
+                        ORDER BY next_attempt_at, id LIMIT ?)
+                    RETURNING \(Self.emailColumns)
+                    """,
+                arguments: [now.adding(seconds: leaseSeconds).microseconds, now.microseconds, now.microseconds, limit]
+            ).compactMap(Self.emailJob).sorted { $0.id < $1.id }
+        }
+    }
+
+    public func recordEmailOutcomes(_ outcomes: [(id: Int64, outcome: EmailOutcome)], at time: Timestamp) async throws {
+        try await write { db in
+            for (id, outcome) in outcomes {
+                switch outcome {
+                case .sent(let provider, let messageID, let sentAt):
+                    try db.execute(
+                        sql: """
+                            UPDATE email_jobs SET status = 'sent', provider = ?, provider_message_id = ?, sent_at = ?,
+                                lease_until = NULL, last_error = NULL
+                            WHERE id = ?
+                            """, arguments: [provider, messageID, sentAt.microseconds, id])
+                case .failed(let reason, let suppress):
+                    try db.execute(
+                        sql: "UPDATE email_jobs SET status = 'failed', last_error = ?, lease_until = NULL WHERE id = ?",
+                        arguments: [reason, id])
+                    if suppress,
+                        let recipient = try String.fetchOne(db, sql: "SELECT recipient FROM email_jobs WHERE id = ?", arguments: [id]),
+                        let email = EmailAddress(recipient)
+                    {
+                        try Self.apply([.suppress(email, reason: "inactive_recipient", at: time)], db)
+                    }
+                case .retry(let reason, let retryAt):
+                    try db.execute(
+                        sql: """
+                            UPDATE email_jobs SET status = 'queued', last_error = ?, next_attempt_at = ?, lease_until = NULL
+                            WHERE id = ?
+                            """, arguments: [reason, retryAt.microseconds, id])
+                }
+            }
+        }
+    }
+
+    public func emailJob(id: Int64) async throws -> EmailJob? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.emailColumns) FROM email_jobs WHERE id = ?", arguments: [id])
+                .flatMap(Self.emailJob)
+        }
+    }
+
+    public func emailJobs(_ query: EmailJobQuery) async throws -> [EmailJob] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.emailColumns) FROM email_jobs
+                    WHERE (?1 IS NULL OR recipient = ?1) AND (?2 IS NULL OR status = ?2)
+                    ORDER BY id DESC LIMIT ?3
+                    """, arguments: [query.email?.value, query.status?.rawValue, query.limit]
+            ).compactMap(Self.emailJob)
+        }
+    }
+
+    public func nextEmailDue() async throws -> Timestamp? {
+        try await read { db in
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(CASE WHEN status = 'sending' THEN lease_until ELSE next_attempt_at END)
+                    FROM email_jobs WHERE status IN ('queued', 'sending')
+                    """
+            ).map(Timestamp.init(microseconds:))
+        }
+    }
+}

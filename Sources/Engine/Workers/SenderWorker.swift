@@ -1,0 +1,152 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Sends what the ledger holds: claims due messages in batches the transport accepts, paces them
+/// with a token bucket, and records each message's own result. It wakes at once when a message is
+/// queued and otherwise sleeps until the next retry is due.
+public struct SenderWorker: Service {
+    /// What one pass did, for the loop and for tests.
+    public enum Pass: Sendable, Equatable {
+        /// Nothing was due.
+        case idle
+        /// `count` messages were handled.
+        case sent(count: Int)
+    }
+
+    let store: any Store
+    let transport: any MailTransport
+    let clock: any WallClock
+    let policy: RetryPolicy
+    let leaseSeconds: Int64
+    let logger: Logger
+    /// `nil`: no rate limit.
+    private let bucket: RateLimiter?
+    /// Waits before a paced send; tests pass one that only records (no wall-clock sleeping).
+    private let pause: @Sendable (Duration) async throws -> Void
+    private let jitter: @Sendable () -> Double
+    /// Why sending is paused (a configuration error the provider reported), for `/readyz`.
+    public let status: SenderStatus
+
+    public init(
+        store: any Store, transport: any MailTransport, clock: any WallClock, ratePerSecond: Double?,
+        policy: RetryPolicy = RetryPolicy(), leaseSeconds: Int64 = 120, logger: Logger,
+        pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        self.store = store
+        self.transport = transport
+        self.clock = clock
+        self.policy = policy
+        self.leaseSeconds = leaseSeconds
+        self.logger = logger
+        self.bucket = ratePerSecond.map { RateLimiter(TokenBucket(rate: $0)) }
+        self.pause = pause
+        self.jitter = jitter
+        self.status = SenderStatus()
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    if try await runOnce() == .idle { try await waitForWork() }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("sender pass failed; retrying", metadata: ["error": "\(error)"])
+                    try await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    /// Sleeps until a message is queued (any instance) or the next retry is due.
+    private func waitForWork() async throws {
+        let delay = try await store.nextEmailDue().map { due in
+            Duration.microseconds(max(0, due.microseconds - clock.now().microseconds))
+        }
+        let signal = store.workSignal
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await signal.wait() }
+            if let delay {
+                group.addTask { try? await Task.sleep(for: delay) }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// One pass: claim a batch, pace it, send it, record every result.
+    public func runOnce() async throws -> Pass {
+        let claimedAt = clock.now()
+        let jobs = try await store.claimEmailJobs(limit: transport.maxBatchSize, now: claimedAt, leaseSeconds: leaseSeconds)
+        guard !jobs.isEmpty else { return .idle }
+        if let bucket {
+            let wait = bucket.state.withLock { $0.take(jobs.count, now: claimedAt) }
+            if wait > .zero { try await pause(wait) }
+        }
+        let batch = jobs.map { OutgoingEmail(jobID: $0.id, message: $0.message) }
+        let outcomes: [(id: Int64, outcome: EmailOutcome)]
+        do throws(TransportError) {
+            let results = try await transport.send(batch)
+            let now = clock.now()
+            outcomes = jobs.enumerated().map { index, job in
+                let result = index < results.count ? results[index] : .deferred(reason: "no result from the provider", retryAfter: nil)
+                return (job.id, outcome(of: result, for: job, now: now))
+            }
+            status.resume()
+            bucket?.state.withLock { $0.recover() }
+        } catch {
+            let now = clock.now()
+            switch error.kind {
+            case .throttled(let retryAfter):
+                bucket?.state.withLock { $0.backOff() }
+                logger.warning("provider throttled; backing off", metadata: ["error": "\(error.message)"])
+                outcomes = jobs.map { ($0.id, outcome(of: .deferred(reason: error.message, retryAfter: retryAfter), for: $0, now: now)) }
+            case .misconfigured:
+                // Not the messages' fault: hold them without spending attempts until fixed.
+                status.pause(error.message)
+                logger.error("sending paused: the provider refused the configuration", metadata: ["error": "\(error.message)"])
+                outcomes = jobs.map { ($0.id, .retry(reason: error.message, retryAt: now.adding(seconds: 60))) }
+            }
+        }
+        try await store.recordEmailOutcomes(outcomes, at: clock.now())
+        return .sent(count: jobs.count)
+    }
+
+    private func outcome(of result: DeliveryResult, for job: EmailJob, now: Timestamp) -> EmailOutcome {
+        switch result {
+        case .sent(let messageID):
+            return .sent(provider: transport.name, messageID: messageID, at: now)
+        case .rejected(let reason, let suppress):
+            return .failed(reason: reason, suppressRecipient: suppress)
+        case .deferred(let reason, let retryAfter):
+            guard let retryAt = policy.nextAttempt(after: job.attempts, now: now, retryAfter: retryAfter, jitter: jitter())
+            else { return .failed(reason: "gave up after \(job.attempts) attempts: \(reason)", suppressRecipient: false) }
+            return .retry(reason: reason, retryAt: retryAt)
+        }
+    }
+}
+
+/// Whether the sender is paused by a configuration error, and why.
+public final class SenderStatus: Sendable {
+    private let reason = Mutex<String?>(nil)
+
+    public init() {}
+
+    public var pausedReason: String? { reason.withLock { $0 } }
+
+    func pause(_ why: String) { reason.withLock { $0 = why } }
+
+    func resume() { reason.withLock { $0 = nil } }
+}
+
+/// The sender's token bucket, shared by its passes.
+final class RateLimiter: Sendable {
+    let state: Mutex<TokenBucket>
+
+    init(_ bucket: TokenBucket) {
+        state = Mutex(bucket)
+    }
+}
