@@ -1,4 +1,5 @@
 import Configuration
+import Adapters
 import Engine
 import Hummingbird
 import Logging
@@ -11,6 +12,19 @@ struct AppDependencies: Sendable {
     var logger: Logger = Logger(label: "cortex")
     /// False when the caller already runs the store's services (tests sharing one pool).
     var runsStoreServices = true
+    /// False when the caller drives the sender itself (tests, one pass at a time).
+    var runsSender = true
+
+    /// The transport `CORTEX_MAIL_PROVIDER` names. Only dry-run exists yet; the configuration
+    /// refuses the others with a clear message until their adapters land.
+    var transport: any MailTransport {
+        DryRunTransport()
+    }
+
+    func sender() -> SenderWorker {
+        SenderWorker(
+            store: store, transport: transport, clock: clock, ratePerSecond: configuration.sendRate, logger: logger)
+    }
 }
 
 /// Builds the application from configuration. The store is migrated when the server starts,
@@ -41,7 +55,8 @@ func buildApplication(_ dependencies: AppDependencies) -> Application<RouterResp
         router: buildRouter(dependencies),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "cortex"),
-        services: dependencies.runsStoreServices ? dependencies.store.services : [],
+        services: (dependencies.runsStoreServices ? dependencies.store.services : [])
+            + (dependencies.runsSender ? [dependencies.sender()] : []),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.notice(
@@ -74,6 +89,9 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
     IngestRoutes(sources: sources, pipeline: pipeline, authenticator: authenticator).register(on: routes)
     InboundRoutes(store: store, sources: sources, pipeline: pipeline, authenticator: authenticator).register(on: routes)
     SuppressionRoutes(store: store, authenticator: authenticator).register(on: routes)
+    MessageRoutes(
+        store: store, authenticator: authenticator, clock: clock, defaultFrom: dependencies.configuration.mailFrom
+    ).register(on: routes)
     ReadRoutes(store: store, authenticator: authenticator).register(on: routes)
     HealthRoutes(store: store, metrics: metrics).register(on: routes)
     return routes

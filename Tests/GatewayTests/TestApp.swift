@@ -68,7 +68,7 @@ struct TestApp {
     var dependencies: AppDependencies {
         AppDependencies(
             configuration: configuration, store: store, clock: clock, logger: StoreBackend.quietLogger,
-            runsStoreServices: runsStoreServices)
+            runsStoreServices: runsStoreServices, runsSender: false)
     }
 
     func test<Value: Sendable>(_ body: @Sendable @escaping (any TestClientProtocol) async throws -> Value) async throws -> Value {

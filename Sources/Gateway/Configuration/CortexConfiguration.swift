@@ -22,6 +22,8 @@ struct CortexConfiguration: Sendable {
     var thinkificSecret: String?
     var mailProvider: MailProviderName = .dryRun
     var mailFrom: String?
+    /// Messages per second across the provider (`CORTEX_SEND_RATE`); `nil` for the provider default.
+    var sendRate: Double?
     var logLevel: Logger.Level = .notice
 
     init() {}
@@ -78,6 +80,12 @@ struct CortexConfiguration: Sendable {
         }
         mailFrom = Self.nonEmpty(reader.string(forKey: "cortex.mail.from"))
             ?? Self.nonEmpty(reader.string(forKey: "postmark.from.email"))
+        if let rate = Self.nonEmpty(reader.string(forKey: "cortex.send.rate")) {
+            guard let value = Double(rate), value > 0, value <= 100_000 else {
+                throw ConfigurationError("CORTEX_SEND_RATE must be a number of messages per second above 0, got \"\(rate)\"")
+            }
+            sendRate = value
+        }
         if let level = Self.nonEmpty(reader.string(forKey: "cortex.log.level")) {
             guard let value = Logger.Level(rawValue: level.lowercased()) else {
                 throw ConfigurationError(

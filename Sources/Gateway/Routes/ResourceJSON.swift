@@ -64,4 +64,32 @@ enum ResourceJSON {
         guard let object = (try? JSONParser.parse(Array(json.utf8)))?.objectValue else { return [] }
         return object.members.compactMap { member in member.value.stringValue.map { (name: member.key, value: $0) } }
     }
+
+    /// A ledger row. `duplicate` is set on the answer to a send; content only on a single read.
+    static func message(_ job: EmailJob, duplicate: Bool?, withContent: Bool = false) -> JSON {
+        var members: [(key: String, value: JSON)] = [
+            ("id", .int(job.id)),
+            ("idempotency_key", .string(job.message.idempotencyKey)),
+            ("status", .string(job.status.rawValue)),
+            ("to", .string(job.message.recipient.value)),
+            ("from", .string(job.message.sender)),
+            ("subject", .string(job.message.subject)),
+            ("stream", .string(job.message.stream.rawValue)),
+            ("tag", job.message.tag.map(JSON.string) ?? .null),
+            ("metadata", (try? JSONParser.parse(Array(job.message.metadata.utf8))) ?? .object([:])),
+            ("attempts", .int(job.attempts)),
+            ("next_attempt_at", .string(RFC3339.format(job.nextAttemptAt))),
+            ("last_error", job.lastError.map(JSON.string) ?? .null),
+            ("provider", job.provider.map(JSON.string) ?? .null),
+            ("provider_message_id", job.providerMessageID.map(JSON.string) ?? .null),
+            ("created_at", .string(RFC3339.format(job.createdAt))),
+            ("sent_at", job.sentAt.map { .string(RFC3339.format($0)) } ?? .null),
+        ]
+        if let duplicate { members.append(("duplicate", .bool(duplicate))) }
+        if withContent {
+            members.append(("html", job.message.html.map(JSON.string) ?? .null))
+            members.append(("text", job.message.text.map(JSON.string) ?? .null))
+        }
+        return .object(JSONObject(members))
+    }
 }

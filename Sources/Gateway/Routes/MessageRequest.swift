@@ -1,0 +1,78 @@
+import Engine
+import Foundation
+
+/// A `POST /v1/messages` body, validated into a ledger entry. Each problem is a 400 naming the
+/// field, so a caller fixes its call instead of retrying it.
+enum MessageRequest {
+    static let maximumSubjectLength = 2000
+    static let maximumTagLength = 1000
+    static let maximumKeyLength = 255
+
+    static func parse(_ object: JSONObject, defaultFrom: String?) throws(InputError) -> NewEmailJob {
+        guard let rawTo = string(object, "to"), let to = EmailAddress(rawTo) else {
+            throw .invalidField("to", "must be one email address")
+        }
+        guard let from = string(object, "from") ?? defaultFrom else {
+            throw InputError(code: "missing_from", message: "\"from\" is required when CORTEX_MAIL_FROM is not set")
+        }
+        guard senderAddress(from) != nil else { throw .invalidField("from", "must be an address or \"Name <address>\"") }
+        guard let subject = string(object, "subject"), !subject.isEmpty, subject.count <= maximumSubjectLength,
+            !subject.contains(where: { $0 == "\r" || $0 == "\n" })
+        else {
+            throw .invalidField("subject", "must be one line of 1 to \(maximumSubjectLength) characters")
+        }
+        let html = try optionalString(object, "html")
+        let text = try optionalString(object, "text")
+        guard html?.isEmpty == false || text?.isEmpty == false else {
+            throw InputError(code: "empty_content", message: "give \"html\", \"text\" or both, not empty")
+        }
+        var stream = EmailStream.transactional
+        if let raw = try optionalString(object, "stream") {
+            guard let parsed = EmailStream(rawValue: raw) else {
+                throw .invalidField("stream", "must be transactional or broadcast")
+            }
+            stream = parsed
+        }
+        let tag = try optionalString(object, "tag")
+        guard (tag?.count ?? 0) <= maximumTagLength else {
+            throw .invalidField("tag", "must be at most \(maximumTagLength) characters")
+        }
+        var metadata = "{}"
+        if let value = object["metadata"], !value.isNull {
+            guard let fields = value.objectValue, fields.members.allSatisfy({ $0.value.stringValue != nil }) else {
+                throw .invalidField("metadata", "must be an object of string values")
+            }
+            metadata = value.serialized()
+        }
+        if let model = object["model"], !model.isNull {
+            throw InputError(
+                code: "unsupported_field", message: "\"model\" (template placeholders) is not supported yet; send rendered content")
+        }
+        let key = try optionalString(object, "idempotency_key")
+        guard key.map({ !$0.isEmpty && $0.utf8.count <= maximumKeyLength }) ?? true else {
+            throw .invalidField("idempotency_key", "must be 1 to \(maximumKeyLength) bytes")
+        }
+        return NewEmailJob(
+            // Without a caller's key every call is a new message.
+            idempotencyKey: key ?? "msg_" + UUID().uuidString.lowercased(), recipient: to, sender: from,
+            subject: subject, html: html, text: text, stream: stream, tag: tag, metadata: metadata)
+    }
+
+    /// The address inside `Name <address>`, or the whole value when bare.
+    static func senderAddress(_ value: String) -> EmailAddress? {
+        if let open = value.lastIndex(of: "<"), value.hasSuffix(">") {
+            return EmailAddress(String(value[value.index(after: open)..<value.index(before: value.endIndex)]))
+        }
+        return EmailAddress(value)
+    }
+
+    private static func string(_ object: JSONObject, _ field: String) -> String? {
+        object[field]?.stringValue
+    }
+
+    private static func optionalString(_ object: JSONObject, _ field: String) throws(InputError) -> String? {
+        guard let value = object[field], !value.isNull else { return nil }
+        guard let text = value.stringValue else { throw .invalidField(field, "must be a string") }
+        return text
+    }
+}

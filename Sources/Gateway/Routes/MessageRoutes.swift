@@ -1,0 +1,75 @@
+import Engine
+import Hummingbird
+
+/// The transactional send API: messages go into the ledger; the sender delivers them.
+struct MessageRoutes {
+    static let maximumBatch = 500
+
+    let store: any Store
+    let authenticator: APIKeyAuthenticator
+    let clock: any WallClock
+    let defaultFrom: String?
+
+    func register(on routes: RouteRegistrar) {
+        routes.add(.post, "/v1/messages") { request, _ in
+            try await authenticator.authenticate(request)
+            let object = try InboundPayload.parseObject(try await BodyLimit.collect(request))
+            let message = try MessageRequest.parse(object, defaultFrom: defaultFrom)
+            let (job, created) = try await store.enqueueEmail(message, at: clock.now())
+            return JSONResponse.make(.accepted, ResourceJSON.message(job, duplicate: !created))
+        }
+        routes.add(.post, "/v1/messages/batch") { request, _ in
+            try await authenticator.authenticate(request)
+            let body = try await BodyLimit.collect(request)
+            let root: JSON
+            do throws(JSONParser.Failure) {
+                root = try JSONParser.parse(body)
+            } catch {
+                throw InputError.invalidJSON(error.description)
+            }
+            guard case .array(let items) = root, !items.isEmpty, items.count <= Self.maximumBatch else {
+                throw InputError.invalidField("body", "must be an array of 1 to \(Self.maximumBatch) messages")
+            }
+            // Each message stands alone: one bad message does not refuse the others.
+            var results: [JSON] = []
+            for (index, item) in items.enumerated() {
+                do {
+                    guard let object = item.objectValue, !item.containsNUL else {
+                        throw InputError.invalidField("[\(index)]", "must be a message object")
+                    }
+                    let message = try MessageRequest.parse(object, defaultFrom: defaultFrom)
+                    let (job, created) = try await store.enqueueEmail(message, at: clock.now())
+                    results.append(ResourceJSON.message(job, duplicate: !created))
+                } catch let error as InputError {
+                    results.append(APIError.from(error).body)
+                }
+            }
+            return JSONResponse.make(.accepted, .object(["data": .array(results)]))
+        }
+        routes.add(.get, "/v1/messages/{id}") { request, context in
+            try await authenticator.authenticate(request)
+            guard let id = context.parameters.get("id").flatMap({ Int64($0) }),
+                let job = try await store.emailJob(id: id)
+            else { throw APIError.notFound("no message with that id") }
+            return JSONResponse.make(.ok, ResourceJSON.message(job, duplicate: nil, withContent: true))
+        }
+        routes.add(.get, "/v1/messages") { request, _ in
+            try await authenticator.authenticate(request)
+            let parameters = request.uri.queryParameters
+            var query = EmailJobQuery(limit: try ListLimit.parse(parameters["limit"]))
+            if let raw = parameters["email"].map(String.init), !raw.isEmpty {
+                guard let email = EmailAddress(raw) else { throw APIError.invalidParameter("email", "is not a valid email address") }
+                query.email = email
+            }
+            if let raw = parameters["status"].map(String.init), !raw.isEmpty {
+                guard let status = EmailStatus(rawValue: raw) else {
+                    throw APIError.invalidParameter(
+                        "status", "must be one of " + EmailStatus.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                query.status = status
+            }
+            let jobs = try await store.emailJobs(query)
+            return JSONResponse.make(.ok, .object(["data": .array(jobs.map { ResourceJSON.message($0, duplicate: nil) })]))
+        }
+    }
+}

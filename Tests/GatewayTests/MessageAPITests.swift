@@ -1,0 +1,121 @@
+import CortexTestSupport
+import Engine
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import Gateway
+
+@Suite struct MessageAPITests {
+    static let message = #"{"to":"Ada@Example.com","subject":"Welcome","html":"<p>Hi</p>","text":"Hi","tag":"welcome","metadata":{"order":"42"},"idempotency_key":"welcome-ada"}"#
+
+    @Test(arguments: StoreBackend.enabled)
+    func aMessageIsQueuedOnceSentByTheWorkerAndReadable(backend: StoreBackend) async throws {
+        try await TestApp.with(backend, { $0.mailFrom = "Shop <shop@example.com>" }) { app in
+            try await app.test { client in
+                let first = try await client.execute(uri: "/v1/messages", method: .post, headers: app.bearer, body: .init(Self.message))
+                #expect(first.status == .accepted)
+                #expect(first.json["status"] == .string("queued"))
+                #expect(first.json["to"] == .string("ada@example.com"))
+                #expect(first.json["from"] == .string("Shop <shop@example.com>"))
+                #expect(first.json["duplicate"] == .bool(false))
+                let again = try await client.execute(uri: "/v1/messages", method: .post, headers: app.bearer, body: .init(Self.message))
+                #expect(again.json["duplicate"] == .bool(true))
+                #expect(again.json["id"] == first.json["id"])
+
+                #expect(try await app.dependencies.sender().runOnce() == .sent(count: 1))
+                #expect(try await app.dependencies.sender().runOnce() == .idle)
+
+                guard case .number(let id)? = first.json["id"] else { Issue.record("no id"); return }
+                let read = try await client.execute(uri: "/v1/messages/\(id)", method: .get, headers: app.bearer)
+                #expect(read.json["status"] == .string("sent"))
+                #expect(read.json["provider"] == .string("dry-run"))
+                #expect(read.json["provider_message_id"]?.stringValue?.hasPrefix("dry-run-") == true)
+                #expect(read.json["html"] == .string("<p>Hi</p>"))
+                #expect(read.json["metadata"] == .object(["order": .string("42")]))
+
+                let listed = try await client.execute(uri: "/v1/messages?email=ada@example.com&status=sent", method: .get, headers: app.bearer)
+                #expect(listed.json["data"]?.arrayValue?.count == 1)
+                let none = try await client.execute(uri: "/v1/messages?status=failed", method: .get, headers: app.bearer)
+                #expect(none.json["data"] == .array([]))
+            }
+        }
+    }
+
+    @Test func aSuppressedRecipientIsNeverSent() async throws {
+        let app = try await TestApp.make { $0.mailFrom = "shop@example.com" }
+        _ = try await app.store.ingest(
+            InboundDelivery(source: "postmark", externalID: "b", receivedAt: TestApp.start, headers: [], body: []),
+            activities: [], suppressions: [.suppress(EmailAddress("ada@example.com")!, reason: "hard_bounce", at: TestApp.start)])
+        try await app.test { client in
+            _ = try await client.execute(uri: "/v1/messages", method: .post, headers: app.bearer, body: .init(Self.message))
+            #expect(try await app.dependencies.sender().runOnce() == .idle)
+            let listed = try await client.execute(uri: "/v1/messages?status=suppressed", method: .get, headers: app.bearer)
+            #expect(listed.json["data"]?.arrayValue?.count == 1)
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"subject":"s","text":"t"}"#, "invalid_field", "to"),
+        (#"{"to":"nope","subject":"s","text":"t"}"#, "invalid_field", "to"),
+        (#"{"to":"a@b.io","subject":"s","text":"t","from":"not an address"}"#, "invalid_field", "from"),
+        (#"{"to":"a@b.io","text":"t"}"#, "invalid_field", "subject"),
+        (#"{"to":"a@b.io","subject":"two\nlines","text":"t"}"#, "invalid_field", "subject"),
+        (#"{"to":"a@b.io","subject":"s"}"#, "empty_content", "html"),
+        (#"{"to":"a@b.io","subject":"s","html":"","text":""}"#, "empty_content", "html"),
+        (#"{"to":"a@b.io","subject":"s","text":"t","stream":"bulk"}"#, "invalid_field", "stream"),
+        (#"{"to":"a@b.io","subject":"s","text":"t","metadata":{"n":1}}"#, "invalid_field", "metadata"),
+        (#"{"to":"a@b.io","subject":"s","text":"t","model":{"name":"Ada"}}"#, "unsupported_field", "model"),
+        (#"{"to":"a@b.io","subject":"s","text":"t","idempotency_key":""}"#, "invalid_field", "idempotency_key"),
+        (#"[1]"#, "invalid_json", "object"),
+    ])
+    func rejectsBadMessagesNamingTheField(body: String, code: String, field: String) async throws {
+        let app = try await TestApp.make { $0.mailFrom = "shop@example.com" }
+        try await app.test { client in
+            let response = try await client.execute(uri: "/v1/messages", method: .post, headers: app.bearer, body: .init(body))
+            #expect(response.status == .badRequest)
+            #expect(response.errorCode == code)
+            #expect(response.json["error"]?["message"]?.stringValue?.contains(field) == true)
+        }
+        #expect(try await app.store.emailJobs(EmailJobQuery()).isEmpty)
+    }
+
+    @Test func withoutADefaultSenderFromIsRequired() async throws {
+        let app = try await TestApp.make()
+        try await app.test { client in
+            let response = try await client.execute(
+                uri: "/v1/messages", method: .post, headers: app.bearer, body: .init(#"{"to":"a@b.io","subject":"s","text":"t"}"#))
+            #expect(response.errorCode == "missing_from")
+        }
+    }
+
+    @Test func aBatchAnswersOneResultPerMessage() async throws {
+        let app = try await TestApp.make { $0.mailFrom = "shop@example.com" }
+        let batch = #"[{"to":"a@b.io","subject":"s","text":"t"},{"to":"bad","subject":"s","text":"t"},{"to":"c@d.io","subject":"s","html":"<b>x</b>"}]"#
+        try await app.test { client in
+            let response = try await client.execute(uri: "/v1/messages/batch", method: .post, headers: app.bearer, body: .init(batch))
+            #expect(response.status == .accepted)
+            let results = try #require(response.json["data"]?.arrayValue)
+            #expect(results.count == 3)
+            #expect(results[0]["status"] == .string("queued"))
+            #expect(results[1]["error"]?["code"] == .string("invalid_field"))
+            #expect(results[2]["status"] == .string("queued"))
+            let tooMany = "[" + Array(repeating: #"{"to":"a@b.io","subject":"s","text":"t"}"#, count: 501).joined(separator: ",") + "]"
+            let refused = try await client.execute(uri: "/v1/messages/batch", method: .post, headers: app.bearer, body: .init(tooMany))
+            #expect(refused.status == .badRequest)
+            let empty = try await client.execute(uri: "/v1/messages/batch", method: .post, headers: app.bearer, body: .init("[]"))
+            #expect(empty.status == .badRequest)
+        }
+        #expect(try await app.store.emailJobs(EmailJobQuery()).count == 2)
+    }
+
+    @Test func readingNeedsAKeyAndAnUnknownMessageIs404() async throws {
+        let app = try await TestApp.make()
+        try await app.test { client async throws in
+            #expect(try await client.execute(uri: "/v1/messages", method: .get).status == .unauthorized)
+            #expect(try await client.execute(uri: "/v1/messages/9", method: .get, headers: app.bearer).status == .notFound)
+            #expect(try await client.execute(uri: "/v1/messages?status=lost", method: .get, headers: app.bearer).status == .badRequest)
+        }
+    }
+}
