@@ -55,7 +55,25 @@ check "one bounce activity" 1 "$(grep -o '"type":"email.bounced"' out.json | wc 
 check "contact readable" 200 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" "$base/v1/contacts/smoke@example.com")"
 check "contact name" '"first_name":"Smoke"' "$(grep -o '"first_name":"Smoke"' out.json)"
 check "hard bounce suppressed the contact" '"suppressed":true' "$(grep -o '"suppressed":true' out.json)"
+check "message queued" 202 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/messages" \
+  --data-binary '{"to":"reader@example.com","from":"shop@example.com","subject":"Hello","text":"Hi","idempotency_key":"smoke-1"}')"
+for _ in $(seq 1 50); do
+  curl -s -o out.json "${auth[@]}" "$base/v1/messages?email=reader@example.com&status=sent"
+  grep -q '"provider":"dry-run"' out.json && break
+  sleep 0.1
+done
+check "the running sender delivers it through dry-run" 1 "$(grep -o '"provider":"dry-run"' out.json | wc -l | tr -d ' ')"
+check "message to the bounced address refused by suppression" 202 "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/messages" \
+  --data-binary '{"to":"smoke@example.com","from":"shop@example.com","subject":"Hello","text":"Hi"}')"
+for _ in $(seq 1 50); do
+  curl -s -o out.json "${auth[@]}" "$base/v1/messages?email=smoke@example.com&status=suppressed"
+  grep -q '"status":"suppressed"' out.json && break
+  sleep 0.1
+done
+check "suppressed recipient never sent" 1 "$(grep -o '"status":"suppressed"' out.json | wc -l | tr -d ' ')"
 check "no key refused" 401 "$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/activities")"
+
+check "send-test reports the outcome" 1 "$("$cortex" send-test --to test@example.com --from shop@example.com | grep -c 'sent via dry-run')"
 
 kill -TERM "$server"
 status=0
