@@ -15,15 +15,24 @@ struct AppDependencies: Sendable {
     /// False when the caller drives the sender itself (tests, one pass at a time).
     var runsSender = true
 
-    /// The transport `CORTEX_MAIL_PROVIDER` names. Only dry-run exists yet; the configuration
-    /// refuses the others with a clear message until their adapters land.
+    /// Shared by the sender and `/readyz`, which reports a paused sender.
+    var senderStatus = SenderStatus()
+
+    /// The transport `CORTEX_MAIL_PROVIDER` names (the configuration refuses SMTP until its
+    /// adapter lands).
     var transport: any MailTransport {
-        DryRunTransport()
+        switch configuration.mailProvider {
+        case .postmark:
+            PostmarkTransport(baseURL: configuration.postmarkAPIURL, serverToken: configuration.postmarkServerToken ?? "")
+        case .dryRun, .smtp:
+            DryRunTransport()
+        }
     }
 
     func sender() -> SenderWorker {
         SenderWorker(
-            store: store, transport: transport, clock: clock, ratePerSecond: configuration.sendRate, logger: logger)
+            store: store, transport: transport, clock: clock, ratePerSecond: configuration.sendRate, logger: logger,
+            status: senderStatus)
     }
 }
 
@@ -93,6 +102,6 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
         store: store, authenticator: authenticator, clock: clock, defaultFrom: dependencies.configuration.mailFrom
     ).register(on: routes)
     ReadRoutes(store: store, authenticator: authenticator).register(on: routes)
-    HealthRoutes(store: store, metrics: metrics).register(on: routes)
+    HealthRoutes(store: store, metrics: metrics, senderStatus: dependencies.senderStatus).register(on: routes)
     return routes
 }

@@ -50,7 +50,7 @@ import Testing
         ["CORTEX_DATABASE_URL": "postgres://u@localhost/db?sslmode=sometimes"],
         ["CORTEX_DATABASE_URL": "postgres://u@localhost/db?timeout=3"], ["CORTEX_DATABASE_POOL_SIZE": "0"],
         ["CORTEX_CHECKOUT_SECRET": "whsec_***"], ["CORTEX_MAIL_PROVIDER": "carrier-pigeon"],
-        ["CORTEX_MAIL_PROVIDER": "postmark"], ["CORTEX_LOG_LEVEL": "loud"],
+        ["CORTEX_MAIL_PROVIDER": "postmark"], ["CORTEX_MAIL_PROVIDER": "smtp"], ["CORTEX_LOG_LEVEL": "loud"],
         ["CORTEX_POSTMARK_WEBHOOK_USER": "hook"], ["CORTEX_POSTMARK_WEBHOOK_PASSWORD": "a,b"],
     ])
     func refusesUnusableSettingsWithAMessageNamingThem(environment: [String: String]) async throws {
@@ -101,6 +101,15 @@ import Testing
         #expect(throws: WebhookAuthError.self) {
             try credentials.verify(authorization: "Basic " + Data("hook:old, new".utf8).base64EncodedString())
         }
+    }
+
+    @Test func postmarkNeedsItsTokenAndTakesALocalURL() async throws {
+        let config = try await configuration([
+            "CORTEX_MAIL_PROVIDER": "postmark", "POSTMARK_SERVER_TOKEN": "tok", "CORTEX_POSTMARK_API_URL": "http://127.0.0.1:9",
+        ])
+        #expect(config.mailProvider == .postmark)
+        #expect(config.postmarkServerToken == "tok")
+        #expect(config.postmarkAPIURL == "http://127.0.0.1:9")
     }
 
     @Test func aMissingConfigFileIsAClearError() async {

@@ -2,6 +2,7 @@ import CortexTestSupport
 import Engine
 import HTTPTypes
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import Testing
 
@@ -116,6 +117,28 @@ import Testing
             #expect(try await client.execute(uri: "/v1/messages", method: .get).status == .unauthorized)
             #expect(try await client.execute(uri: "/v1/messages/9", method: .get, headers: app.bearer).status == .notFound)
             #expect(try await client.execute(uri: "/v1/messages?status=lost", method: .get, headers: app.bearer).status == .badRequest)
+        }
+    }
+
+    @Test func aPausedSenderIsReportedByReadyz() async throws {
+        struct RefusingTransport: MailTransport {
+            let name = "refusing"
+            let maxBatchSize = 10
+            func send(_ batch: [OutgoingEmail]) async throws(TransportError) -> [DeliveryResult] {
+                throw TransportError(.misconfigured, "401 bad server token")
+            }
+        }
+        let app = try await TestApp.make { $0.mailFrom = "shop@example.com" }
+        try await app.test { client in
+            #expect(try await client.execute(uri: "/readyz", method: .get).json["sender"] == .string("ok"))
+            _ = try await client.execute(uri: "/v1/messages", method: .post, headers: app.bearer, body: .init(Self.message))
+            let sender = SenderWorker(
+                store: app.store, transport: RefusingTransport(), clock: app.clock, ratePerSecond: nil,
+                logger: Logger(label: "test"), status: app.senderStatus)
+            _ = try await sender.runOnce()
+            let ready = try await client.execute(uri: "/readyz", method: .get)
+            #expect(ready.status == .ok)
+            #expect(ready.json["sender"] == .string("paused: 401 bad server token"))
         }
     }
 }

@@ -24,6 +24,8 @@ struct TestApp {
     let configuration: CortexConfiguration
     /// False when the store's services already run around the test.
     var runsStoreServices = true
+    /// One status for the app's `/readyz` and the senders a test drives.
+    let senderStatus = SenderStatus()
 
     static func make(_ configure: (inout CortexConfiguration) -> Void = { _ in }) async throws -> TestApp {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cortex-gw-\(UUID().uuidString)")
@@ -68,7 +70,7 @@ struct TestApp {
     var dependencies: AppDependencies {
         AppDependencies(
             configuration: configuration, store: store, clock: clock, logger: StoreBackend.quietLogger,
-            runsStoreServices: runsStoreServices, runsSender: false)
+            runsStoreServices: runsStoreServices, runsSender: false, senderStatus: senderStatus)
     }
 
     func test<Value: Sendable>(_ body: @Sendable @escaping (any TestClientProtocol) async throws -> Value) async throws -> Value {

@@ -32,7 +32,8 @@ public struct SenderWorker: Service {
         store: any Store, transport: any MailTransport, clock: any WallClock, ratePerSecond: Double?,
         policy: RetryPolicy = RetryPolicy(), leaseSeconds: Int64 = 120, logger: Logger,
         pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
-        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        status: SenderStatus = SenderStatus()
     ) {
         self.store = store
         self.transport = transport
@@ -43,7 +44,7 @@ public struct SenderWorker: Service {
         self.bucket = ratePerSecond.map { RateLimiter(TokenBucket(rate: $0)) }
         self.pause = pause
         self.jitter = jitter
-        self.status = SenderStatus()
+        self.status = status
     }
 
     public func run() async throws {

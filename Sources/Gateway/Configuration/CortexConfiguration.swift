@@ -22,6 +22,10 @@ struct CortexConfiguration: Sendable {
     var thinkificSecret: String?
     var mailProvider: MailProviderName = .dryRun
     var mailFrom: String?
+    /// `POSTMARK_SERVER_TOKEN`, required when the provider is Postmark.
+    var postmarkServerToken: String?
+    /// `CORTEX_POSTMARK_API_URL`; tests point it at a local server.
+    var postmarkAPIURL = "https://api.postmarkapp.com"
     /// Messages per second across the provider (`CORTEX_SEND_RATE`); `nil` for the provider default.
     var sendRate: Double?
     var logLevel: Logger.Level = .notice
@@ -73,10 +77,23 @@ struct CortexConfiguration: Sendable {
             }
             mailProvider = name
         }
-        guard mailProvider == .dryRun else {
+        switch mailProvider {
+        case .dryRun:
+            break
+        case .postmark:
+            guard let token = Self.nonEmpty(reader.string(forKey: "postmark.server.token", isSecret: true)) else {
+                throw ConfigurationError("CORTEX_MAIL_PROVIDER=postmark needs POSTMARK_SERVER_TOKEN")
+            }
+            postmarkServerToken = token
+            if let url = Self.nonEmpty(reader.string(forKey: "cortex.postmark.api.url")) {
+                guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                    throw ConfigurationError("CORTEX_POSTMARK_API_URL must be an http(s) URL")
+                }
+                postmarkAPIURL = url
+            }
+        case .smtp:
             throw ConfigurationError(
-                "CORTEX_MAIL_PROVIDER=\(mailProvider.rawValue) is not available in this version of Cortex yet; "
-                    + "only dry-run is")
+                "CORTEX_MAIL_PROVIDER=smtp is not available in this version of Cortex yet; use postmark or dry-run")
         }
         mailFrom = Self.nonEmpty(reader.string(forKey: "cortex.mail.from"))
             ?? Self.nonEmpty(reader.string(forKey: "postmark.from.email"))

@@ -5,6 +5,7 @@ import Hummingbird
 struct HealthRoutes {
     let store: any Store
     let metrics: CortexMetrics
+    let senderStatus: SenderStatus
 
     func register(on routes: RouteRegistrar) {
         routes.add(.get, "/healthz") { _, _ in
@@ -17,7 +18,11 @@ struct HealthRoutes {
                 context.logger.warning("readiness check failed", metadata: ["error": "\(error)"])
                 throw APIError.databaseUnavailable
             }
-            return JSONResponse.make(.ok, .object(["status": .string("ready"), "database": .string("ok")]))
+            // A paused sender does not make the instance unready (it still accepts events), but
+            // says why here, as the log does.
+            let sender: JSON = senderStatus.pausedReason.map { .string("paused: \($0)") } ?? .string("ok")
+            return JSONResponse.make(
+                .ok, .object(["status": .string("ready"), "database": .string("ok"), "sender": sender]))
         }
         routes.add(.get, "/metrics") { _, _ in
             Response(
