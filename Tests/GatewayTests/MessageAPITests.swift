@@ -141,4 +141,29 @@ import Testing
             #expect(ready.json["sender"] == .string("paused: 401 bad server token"))
         }
     }
+
+    @Test(arguments: StoreBackend.enabled)
+    func aPostmarkWebhookAboutASentMessageIsLinkedToItsLedgerRow(backend: StoreBackend) async throws {
+        try await TestApp.with(backend, { $0.mailFrom = "shop@example.com" }) { app in
+            try await app.test { client in
+                let queued = try await client.execute(uri: "/v1/messages", method: .post, headers: app.bearer, body: .init(Self.message))
+                _ = try await app.dependencies.sender().runOnce()
+                guard case .number(let id)? = queued.json["id"] else { Issue.record("no id"); return }
+                let sent = try await client.execute(uri: "/v1/messages/\(id)", method: .get, headers: app.bearer)
+                let messageID = try #require(sent.json["provider_message_id"]?.stringValue)
+                for (index, pmID) in [messageID, "not-ours"].enumerated() {
+                    let body = Array(#"{"RecordType":"Delivery","Recipient":"ada@example.com","MessageID":"\#(pmID)","DeliveredAt":"2021-02-25T15:0\#(index):00Z"}"#.utf8)
+                    let response = try await client.execute(
+                        uri: "/webhooks/postmark", method: .post, headers: try app.providerHeaders("postmark", body: body),
+                        body: ByteBuffer(bytes: body))
+                    #expect(response.status == .accepted)
+                }
+                let activities = try await app.store.activities(ActivityQuery(email: EmailAddress("ada@example.com")!))
+                let linked = activities.first { $0.metadata.contains(messageID) }.flatMap { try? JSONParser.parse(Array($0.metadata.utf8)) }
+                #expect(linked?["email_job_id"] == .number(id))
+                let unlinked = activities.first { $0.metadata.contains("not-ours") }.flatMap { try? JSONParser.parse(Array($0.metadata.utf8)) }
+                #expect(unlinked != nil && unlinked?["email_job_id"] == nil)
+            }
+        }
+    }
 }

@@ -37,11 +37,14 @@ public struct NewActivity: Sendable, Equatable {
     /// Fills the contact's names when present; never blanks a known name.
     public var firstName: String?
     public var lastName: String?
+    /// The provider's id of a message Cortex sent, so the activity can be linked to its ledger row.
+    public var providerMessageID: String?
 
     public init(
         type: String, contactEmail: EmailAddress, occurredAt: Timestamp, metadata: String,
-        firstName: String? = nil, lastName: String? = nil
+        firstName: String? = nil, lastName: String? = nil, providerMessageID: String? = nil
     ) {
+        self.providerMessageID = providerMessageID
         self.type = type
         self.contactEmail = contactEmail
         self.occurredAt = occurredAt

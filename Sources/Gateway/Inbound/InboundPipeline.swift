@@ -52,7 +52,7 @@ struct InboundPipeline: Sendable {
             throw APIError.from(error)
         }
         let outcome = try await store.ingest(
-            delivery, activities: normalization.activities, suppressions: normalization.suppressions)
+            delivery, activities: try await correlated(normalization.activities), suppressions: normalization.suppressions)
         metrics.verdict(source: source.name, outcome.duplicate ? "duplicate" : "accepted")
         if !outcome.duplicate { metrics.activitiesWritten(source: source.name, count: outcome.activityIDs.count) }
         return JSONResponse.make(
@@ -61,5 +61,20 @@ struct InboundPipeline: Sendable {
                 "activity_ids": .array(outcome.activityIDs.map { .int($0) }),
                 "duplicate": .bool(outcome.duplicate),
             ]))
+    }
+
+    /// Adds `email_job_id` to the metadata of activities about a message Cortex sent, so
+    /// deliveries, opens and bounces can be counted per message and, later, per campaign.
+    func correlated(_ activities: [NewActivity]) async throws -> [NewActivity] {
+        var linked = activities
+        for index in linked.indices {
+            guard let messageID = linked[index].providerMessageID, !messageID.isEmpty,
+                let jobID = try await store.emailJobID(providerMessageID: messageID),
+                var metadata = (try? JSONParser.parse(Array(linked[index].metadata.utf8)))?.objectValue
+            else { continue }
+            metadata.members.append((key: "email_job_id", value: .int(jobID)))
+            linked[index].metadata = JSON.object(metadata).serialized()
+        }
+        return linked
     }
 }

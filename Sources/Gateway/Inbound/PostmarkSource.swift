@@ -119,7 +119,8 @@ struct PostmarkSource: WebhookSource {
             activities: [
                 NewActivity(
                     type: mapping.type(payload), contactEmail: email, occurredAt: occurredAt,
-                    metadata: JSON.object(metadata).serialized())
+                    metadata: JSON.object(metadata).serialized(),
+                    providerMessageID: payload[ignoringCase: "MessageID"]?.stringValue)
             ],
             suppressions: mapping.suppression(payload, email, occurredAt).map { [$0] } ?? [])
     }

@@ -56,7 +56,8 @@ struct InboundRoutes {
             throw APIError(.unprocessableContent, code: error.code, "the delivery still cannot be normalized: \(error.message)")
         }
         let outcome = try await store.replayInbound(
-            id: id, activities: normalization.activities, suppressions: normalization.suppressions)
+            id: id, activities: try await pipeline.correlated(normalization.activities),
+            suppressions: normalization.suppressions)
         pipeline.metrics.verdict(source: event.source, outcome.duplicate ? "replay_duplicate" : "replayed")
         return JSONResponse.make(
             .ok,
