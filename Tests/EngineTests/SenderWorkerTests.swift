@@ -167,4 +167,20 @@ final class PauseLog: Sendable {
             }
         }
     }
+
+    @Test func atALowRateABatchFitsWellInsideItsLease() {
+        let store = try! SQLiteStore(path: try! StoreBackend.temporaryDirectory().appendingPathComponent("l.sqlite").path)
+        let slow = SenderWorker(
+            store: store, transport: ScriptedTransport(maxBatchSize: 500), clock: ManualWallClock(Self.t0),
+            ratePerSecond: 1, leaseSeconds: 120, logger: StoreBackend.quietLogger)
+        #expect(slow.batchLimit == 30)
+        let fast = SenderWorker(
+            store: store, transport: ScriptedTransport(maxBatchSize: 500), clock: ManualWallClock(Self.t0),
+            ratePerSecond: 1000, logger: StoreBackend.quietLogger)
+        #expect(fast.batchLimit == 500)
+        let unlimited = SenderWorker(
+            store: store, transport: ScriptedTransport(maxBatchSize: 500), clock: ManualWallClock(Self.t0),
+            ratePerSecond: nil, logger: StoreBackend.quietLogger)
+        #expect(unlimited.batchLimit == 500)
+    }
 }

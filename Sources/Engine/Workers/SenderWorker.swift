@@ -78,10 +78,18 @@ public struct SenderWorker: Service {
         }
     }
 
+    /// The most messages one pass claims. Pacing happens after the claim, so at a low rate the
+    /// batch is kept small enough to be sent within a quarter of its lease; otherwise another
+    /// sender could take the messages over while this one still waits to send them.
+    var batchLimit: Int {
+        guard let rate = bucket?.state.withLock({ $0.configuredRate }) else { return transport.maxBatchSize }
+        return min(transport.maxBatchSize, max(1, Int(rate * Double(leaseSeconds) / 4)))
+    }
+
     /// One pass: claim a batch, pace it, send it, record every result.
     public func runOnce() async throws -> Pass {
         let claimedAt = clock.now()
-        let jobs = try await store.claimEmailJobs(limit: transport.maxBatchSize, now: claimedAt, leaseSeconds: leaseSeconds)
+        let jobs = try await store.claimEmailJobs(limit: batchLimit, now: claimedAt, leaseSeconds: leaseSeconds)
         guard !jobs.isEmpty else { return .idle }
         if let bucket {
             let wait = bucket.state.withLock { $0.take(jobs.count, now: claimedAt) }
