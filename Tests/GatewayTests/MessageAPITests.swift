@@ -67,7 +67,11 @@ import Testing
         (#"{"to":"a@b.io","subject":"s","html":"","text":""}"#, "empty_content", "html"),
         (#"{"to":"a@b.io","subject":"s","text":"t","stream":"bulk"}"#, "invalid_field", "stream"),
         (#"{"to":"a@b.io","subject":"s","text":"t","metadata":{"n":1}}"#, "invalid_field", "metadata"),
-        (#"{"to":"a@b.io","subject":"s","text":"t","model":{"name":"Ada"}}"#, "unsupported_field", "model"),
+        (#"{"to":"a@b.io","subject":"Hi {{nmae}}","text":"t","model":{"name":"Ada"}}"#, "unknown_placeholder", "nmae"),
+        (#"{"to":"a@b.io","subject":"s","html":"<p>{{{missing}}}</p>","model":{}}"#, "unknown_placeholder", "missing"),
+        (#"{"to":"a@b.io","subject":"s","text":"{{#open}}never closed","model":{"open":true}}"#, "invalid_template", "text"),
+        (#"{"to":"a@b.io","subject":"{{line}}","text":"t","model":{"line":"a\nBcc: x@y.z"}}"#, "invalid_field", "subject"),
+        (#"{"to":"a@b.io","subject":"s","text":"t","model":[1]}"#, "invalid_field", "model"),
         (#"{"to":"a@b.io","subject":"s","text":"t","idempotency_key":""}"#, "invalid_field", "idempotency_key"),
         (#"[1]"#, "invalid_json", "object"),
     ])
@@ -164,6 +168,24 @@ import Testing
                 let unlinked = activities.first { $0.metadata.contains("not-ours") }.flatMap { try? JSONParser.parse(Array($0.metadata.utf8)) }
                 #expect(unlinked != nil && unlinked?["email_job_id"] == nil)
             }
+        }
+    }
+
+    @Test func placeholdersAreFilledFromTheModelAndHTMLIsEscapedOnlyInHTML() async throws {
+        let app = try await TestApp.make { $0.mailFrom = "shop@example.com" }
+        let body = #"""
+            {"to":"ada@example.com","subject":"Welcome, {{first_name}} & co","text":"Hi {{first_name}}, {{#items}}{{name}} x{{qty}}; {{/items}}total {{total}}",
+             "html":"<p>Hi {{first_name}} {{company}}</p>{{#vip}}<b>VIP</b>{{/vip}}",
+             "model":{"first_name":"Ada","company":"<Analytical & Co>","total":49.5,"vip":true,"items":[{"name":"P2P","qty":1},{"name":"Canva","qty":2}]}}
+            """#
+        try await app.test { client in
+            let response = try await client.execute(uri: "/v1/messages", method: .post, headers: app.bearer, body: .init(body))
+            #expect(response.status == .accepted)
+            guard case .number(let id)? = response.json["id"] else { Issue.record("no id: \(response.json)"); return }
+            let read = try await client.execute(uri: "/v1/messages/\(id)", method: .get, headers: app.bearer)
+            #expect(read.json["subject"] == .string("Welcome, Ada & co"))
+            #expect(read.json["text"] == .string("Hi Ada, P2P x1; Canva x2; total 49.5"))
+            #expect(read.json["html"] == .string("<p>Hi Ada &lt;Analytical &amp; Co&gt;</p><b>VIP</b>"))
         }
     }
 }

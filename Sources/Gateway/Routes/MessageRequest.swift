@@ -16,13 +16,13 @@ enum MessageRequest {
             throw InputError(code: "missing_from", message: "\"from\" is required when CORTEX_MAIL_FROM is not set")
         }
         guard senderAddress(from) != nil else { throw .invalidField("from", "must be an address or \"Name <address>\"") }
-        guard let subject = string(object, "subject"), !subject.isEmpty, subject.count <= maximumSubjectLength,
+        guard var subject = string(object, "subject"), !subject.isEmpty, subject.count <= maximumSubjectLength,
             !subject.contains(where: { $0 == "\r" || $0 == "\n" })
         else {
             throw .invalidField("subject", "must be one line of 1 to \(maximumSubjectLength) characters")
         }
-        let html = try optionalString(object, "html")
-        let text = try optionalString(object, "text")
+        var html = try optionalString(object, "html")
+        var text = try optionalString(object, "text")
         guard html?.isEmpty == false || text?.isEmpty == false else {
             throw InputError(code: "empty_content", message: "give \"html\", \"text\" or both, not empty")
         }
@@ -44,9 +44,15 @@ enum MessageRequest {
             }
             metadata = value.serialized()
         }
-        if let model = object["model"], !model.isNull {
-            throw InputError(
-                code: "unsupported_field", message: "\"model\" (template placeholders) is not supported yet; send rendered content")
+        if let value = object["model"], !value.isNull {
+            guard let model = value.objectValue else { throw .invalidField("model", "must be a JSON object") }
+            subject = try MessageTemplate.render(subject, field: "subject", model: model, html: false)
+            html = try html.map { (template) throws(InputError) in try MessageTemplate.render(template, field: "html", model: model, html: true) }
+            text = try text.map { (template) throws(InputError) in try MessageTemplate.render(template, field: "text", model: model, html: false) }
+            // A value from the model must not break the subject onto a second header line.
+            guard !subject.contains(where: { $0 == "\r" || $0 == "\n" }), !subject.isEmpty else {
+                throw .invalidField("subject", "must render to one non-empty line")
+            }
         }
         let key = try optionalString(object, "idempotency_key")
         guard key.map({ !$0.isEmpty && $0.utf8.count <= maximumKeyLength }) ?? true else {
