@@ -49,6 +49,13 @@ check "Postmark without credentials refused" 401 "$(curl -s -o /dev/null -w '%{h
 
 key=$("$cortex" keys create --name smoke)
 auth=(-H "Authorization: Bearer $key")
+poll() { # poll URL PATTERN: read URL into out.json until it contains PATTERN (5 s at most)
+  for _ in $(seq 1 50); do
+    curl -s -o out.json "${auth[@]}" "$1"
+    grep -q "$2" out.json && return 0
+    sleep 0.1
+  done
+}
 check "created key reads activities" 200 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" "$base/v1/activities?email=smoke@example.com")"
 check "one checkout activity" 1 "$(grep -o '"type":"checkout.completed"' out.json | wc -l | tr -d ' ')"
 check "one bounce activity" 1 "$(grep -o '"type":"email.bounced"' out.json | wc -l | tr -d ' ')"
@@ -57,19 +64,11 @@ check "contact name" '"first_name":"Smoke"' "$(grep -o '"first_name":"Smoke"' ou
 check "hard bounce suppressed the contact" '"suppressed":true' "$(grep -o '"suppressed":true' out.json)"
 check "message queued" 202 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/messages" \
   --data-binary '{"to":"reader@example.com","from":"shop@example.com","subject":"Hello","text":"Hi","idempotency_key":"smoke-1"}')"
-for _ in $(seq 1 50); do
-  curl -s -o out.json "${auth[@]}" "$base/v1/messages?email=reader@example.com&status=sent"
-  grep -q '"provider":"dry-run"' out.json && break
-  sleep 0.1
-done
+poll "$base/v1/messages?email=reader@example.com&status=sent" '"provider":"dry-run"'
 check "the running sender delivers it through dry-run" 1 "$(grep -o '"provider":"dry-run"' out.json | wc -l | tr -d ' ')"
 check "message to the bounced address refused by suppression" 202 "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/messages" \
   --data-binary '{"to":"smoke@example.com","from":"shop@example.com","subject":"Hello","text":"Hi"}')"
-for _ in $(seq 1 50); do
-  curl -s -o out.json "${auth[@]}" "$base/v1/messages?email=smoke@example.com&status=suppressed"
-  grep -q '"status":"suppressed"' out.json && break
-  sleep 0.1
-done
+poll "$base/v1/messages?email=smoke@example.com&status=suppressed" '"status":"suppressed"'
 check "suppressed recipient never sent" 1 "$(grep -o '"status":"suppressed"' out.json | wc -l | tr -d ' ')"
 check "no key refused" 401 "$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/activities")"
 
