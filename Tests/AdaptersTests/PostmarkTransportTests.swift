@@ -1,4 +1,5 @@
 import Adapters
+import CortexTestSupport
 import Engine
 import Hummingbird
 import HummingbirdTesting

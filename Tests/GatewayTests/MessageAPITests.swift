@@ -188,4 +188,42 @@ import Testing
             #expect(read.json["html"] == .string("<p>Hi Ada &lt;Analytical &amp; Co&gt;</p><b>VIP</b>"))
         }
     }
+
+    @Test func withPostmarkConfiguredTheSenderDeliversThroughItsAPI() async throws {
+        let fake = FakePostmark()
+        let postmark = Application(router: fake.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await postmark.test(.live) { postmarkClient in
+            let port = try #require(postmarkClient.port)
+            let app = try await TestApp.make {
+                $0.mailFrom = "shop@example.com"
+                $0.mailProvider = .postmark
+                $0.postmarkServerToken = FakePostmark.token
+                $0.postmarkAPIURL = "http://127.0.0.1:\(port)"
+            }
+            try await app.test { client in
+                var ids: [String: JSON] = [:]
+                for to in ["ada@example.com", "inactive@example.com", "invalid@example.com"] {
+                    let response = try await client.execute(
+                        uri: "/v1/messages", method: .post, headers: app.bearer,
+                        body: .init(#"{"to":"\#(to)","subject":"Hi","text":"Hello"}"#))
+                    ids[to] = response.json["id"]
+                }
+                #expect(try await app.dependencies.sender().runOnce() == .sent(count: 3))
+                func message(_ to: String) async throws -> JSON {
+                    guard case .number(let id)? = ids[to] else { return .null }
+                    return try await client.execute(uri: "/v1/messages/\(id)", method: .get, headers: app.bearer).json
+                }
+                let sent = try await message("ada@example.com")
+                #expect(sent["status"] == .string("sent"))
+                #expect(sent["provider"] == .string("postmark"))
+                #expect(sent["provider_message_id"]?.stringValue?.isEmpty == false)
+                #expect(try await message("inactive@example.com")["status"] == .string("failed"))
+                #expect(try await message("invalid@example.com")["status"] == .string("failed"))
+                let suppressions = try await client.execute(uri: "/v1/suppressions", method: .get, headers: app.bearer)
+                #expect(suppressions.json["data"]?.arrayValue?.first?["email"] == .string("inactive@example.com"))
+                #expect(suppressions.json["data"]?.arrayValue?.first?["reason"] == .string("inactive_recipient"))
+            }
+            #expect(fake.requests.count == 1)
+        }
+    }
 }

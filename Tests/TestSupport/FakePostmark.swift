@@ -8,13 +8,15 @@ import Synchronization
 /// required headers, the 500-message limit, per-message `ErrorCode`s, and whole-call failures.
 /// Recipients steer it: `inactive…` → 406, `invalid…` → 300, `throttle…` → HTTP 429 with
 /// `Retry-After: 7`, `down…` → HTTP 503.
-final class FakePostmark: Sendable {
-    static let token = "server-token-for-tests"
+public final class FakePostmark: Sendable {
+    public static let token = "server-token-for-tests"
     private let received = Mutex<[JSON]>([])
 
-    var requests: [JSON] { received.withLock { $0 } }
+    public var requests: [JSON] { received.withLock { $0 } }
 
-    func router() -> Router<BasicRequestContext> {
+    public init() {}
+
+    public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/email/batch") { request, _ -> Response in
             guard request.headers[.accept] == "application/json",
