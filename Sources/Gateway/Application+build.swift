@@ -17,6 +17,8 @@ struct AppDependencies: Sendable {
 
     /// Shared by the sender and `/readyz`, which reports a paused sender.
     var senderStatus = SenderStatus()
+    /// Opened once migrations are applied; the sender waits for it.
+    var migrated = StartupGate()
 
     /// The transport `CORTEX_MAIL_PROVIDER` names (the configuration refuses SMTP until its
     /// adapter lands).
@@ -32,7 +34,7 @@ struct AppDependencies: Sendable {
     func sender() -> SenderWorker {
         SenderWorker(
             store: store, transport: transport, clock: clock, ratePerSecond: configuration.sendRate, logger: logger,
-            status: senderStatus)
+            status: senderStatus, startAfter: migrated)
     }
 }
 
@@ -43,8 +45,12 @@ func buildApplication(reader: ConfigReader) async throws -> some ApplicationProt
     var logger = Logger(label: "cortex")
     logger.logLevel = configuration.logLevel
     let store = try openStore(configuration.database, logger: logger)
-    var app = buildApplication(AppDependencies(configuration: configuration, store: store, logger: logger))
-    app.beforeServerStarts { try await store.migrate() }
+    let dependencies = AppDependencies(configuration: configuration, store: store, logger: logger)
+    var app = buildApplication(dependencies)
+    app.beforeServerStarts {
+        try await store.migrate()
+        dependencies.migrated.open()
+    }
     return app
 }
 

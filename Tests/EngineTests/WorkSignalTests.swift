@@ -46,3 +46,18 @@ import Testing
         try await withDeadline(.seconds(5)) { await waiter.value }
     }
 }
+
+@Suite struct StartupGateTests {
+    @Test func waitersProceedOnlyOnceTheGateOpensAndLateComersPassAtOnce() async throws {
+        let gate = StartupGate()
+        let passed = WorkSignal()
+        let waiter = Task {
+            await gate.wait()
+            passed.notify()
+        }
+        gate.open()
+        try await withDeadline(.seconds(5)) { await passed.wait() }
+        try await withDeadline(.seconds(5)) { await gate.wait() }
+        await waiter.value
+    }
+}

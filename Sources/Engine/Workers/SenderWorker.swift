@@ -27,14 +27,17 @@ public struct SenderWorker: Service {
     private let jitter: @Sendable () -> Double
     /// Why sending is paused (a configuration error the provider reported), for `/readyz`.
     public let status: SenderStatus
+    /// When set, the loop starts only once this opens (after migrations).
+    private let startAfter: StartupGate?
 
     public init(
         store: any Store, transport: any MailTransport, clock: any WallClock, ratePerSecond: Double?,
         policy: RetryPolicy = RetryPolicy(), leaseSeconds: Int64 = 120, logger: Logger,
         pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-        status: SenderStatus = SenderStatus()
+        status: SenderStatus = SenderStatus(), startAfter: StartupGate? = nil
     ) {
+        self.startAfter = startAfter
         self.store = store
         self.transport = transport
         self.clock = clock
@@ -48,15 +51,20 @@ public struct SenderWorker: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
+            if let startAfter {
+                // A shutdown before migrations finish opens the gate; the loop then sees the
+                // cancellation and stops.
+                await withTaskCancellationHandler { await startAfter.wait() } onCancel: { startAfter.open() }
+            }
             while !Task.isCancelled {
                 do {
                     if try await runOnce() == .idle { try await waitForWork() }
-                } catch is CancellationError {
-                    return
                 } catch {
+                    // A database call cut short by shutdown surfaces as a store error: stop quietly.
+                    if Task.isCancelled { return }
                     logger.error("sender pass failed; retrying", metadata: ["error": "\(error)"])
-                    try await Task.sleep(for: .seconds(1))
+                    try? await Task.sleep(for: .seconds(1))
                 }
             }
         }
