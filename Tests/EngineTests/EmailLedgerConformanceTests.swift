@@ -21,7 +21,11 @@ import Testing
             #expect(first.created && !second.created)
             #expect(second.job == first.job)
             #expect(first.job.status == .queued)
-            #expect(first.job.message == Self.message("k1") || parsedJSON(first.job.message.metadata) == .object(["order": .string("42")]))
+            // Metadata is compared by meaning: PostgreSQL's jsonb respaces it.
+            var stored = first.job.message
+            #expect(parsedJSON(stored.metadata) == .object(["order": .string("42")]))
+            stored.metadata = Self.message("k1").metadata
+            #expect(stored == Self.message("k1"))
             #expect(try await store.emailJobs(EmailJobQuery()).count == 1)
         }
     }

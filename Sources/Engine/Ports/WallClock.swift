@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -23,44 +25,22 @@ public struct SystemWallClock: WallClock {
 }
 
 /// A clock that stands still until told to move; for tests.
-public final class ManualWallClock: WallClock, @unchecked Sendable {
-    // A lock rather than an actor: `now()` is synchronous by design.
-    private let lock = SpinLock()
-    private var current: Timestamp
+public final class ManualWallClock: WallClock, Sendable {
+    private let current: Mutex<Timestamp>
 
     public init(_ start: Timestamp) {
-        self.current = start
+        current = Mutex(start)
     }
 
     public func now() -> Timestamp {
-        lock.withLock { current }
+        current.withLock { $0 }
     }
 
     public func set(_ time: Timestamp) {
-        lock.withLock { current = time }
+        current.withLock { $0 = time }
     }
 
     public func advance(seconds: Int64) {
-        lock.withLock { current = current.adding(seconds: seconds) }
-    }
-}
-
-/// A minimal mutex over `pthread_mutex_t`, so Engine needs no extra dependency for one lock.
-final class SpinLock: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-
-    init() {
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body()
+        current.withLock { $0 = $0.adding(seconds: seconds) }
     }
 }

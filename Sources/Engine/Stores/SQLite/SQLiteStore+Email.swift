@@ -120,15 +120,13 @@ extension SQLiteStore {
     }
 
     public func emailJobs(_ query: EmailJobQuery) async throws -> [EmailJob] {
-        try await read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(Self.emailColumns) FROM email_jobs
-                    WHERE (?1 IS NULL OR recipient = ?1) AND (?2 IS NULL OR status = ?2)
-                    ORDER BY id DESC LIMIT ?3
-                    """, arguments: [query.email?.value, query.status?.rawValue, query.limit]
-            ).compactMap(Self.emailJob)
+        var filter = SQLiteFilter()
+        filter.equals("recipient", query.email?.value)
+        filter.equals("status", query.status?.rawValue)
+        let sql = "SELECT \(Self.emailColumns) FROM email_jobs \(filter.clause) ORDER BY id DESC LIMIT ?"
+        let arguments = filter.arguments(limit: query.limit)
+        return try await read { db in
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).compactMap(Self.emailJob)
         }
     }
 

@@ -14,20 +14,11 @@ extension SQLiteStore {
     }
 
     public func inboundEvents(_ query: InboundQuery) async throws -> [InboundEvent] {
-        var conditions: [String] = []
-        var arguments = StatementArguments()
-        if let source = query.source {
-            conditions.append("source = ?")
-            _ = arguments.append(contentsOf: [source])
-        }
-        if let verdict = query.verdict {
-            conditions.append("verdict = ?")
-            _ = arguments.append(contentsOf: [verdict.rawValue])
-        }
-        _ = arguments.append(contentsOf: [query.limit])
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT \(Self.inboundColumns) FROM inbound_events \(filter) ORDER BY id DESC LIMIT ?"
-        let finalArguments = arguments
+        var filter = SQLiteFilter()
+        filter.equals("source", query.source)
+        filter.equals("verdict", query.verdict?.rawValue)
+        let sql = "SELECT \(Self.inboundColumns) FROM inbound_events \(filter.clause) ORDER BY id DESC LIMIT ?"
+        let finalArguments = filter.arguments(limit: query.limit)
         return try await read { db in
             try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(Self.inboundEvent)
         }

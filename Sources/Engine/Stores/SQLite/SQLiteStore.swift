@@ -166,23 +166,14 @@ public final class SQLiteStore: Store {
     }
 
     public func activities(_ query: ActivityQuery) async throws -> [Activity] {
-        var conditions: [String] = []
-        var arguments = StatementArguments()
-        if let email = query.email {
-            conditions.append("contact_email = ?")
-            _ = arguments.append(contentsOf: [email.value])
-        }
-        if let type = query.type {
-            conditions.append("type = ?")
-            _ = arguments.append(contentsOf: [type])
-        }
-        _ = arguments.append(contentsOf: [query.limit])
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        var filter = SQLiteFilter()
+        filter.equals("contact_email", query.email?.value)
+        filter.equals("type", query.type)
         let sql = """
             SELECT id, type, contact_email, occurred_at, received_at, source, source_event_id, metadata
-            FROM crm_activities \(filter) ORDER BY occurred_at DESC, id DESC LIMIT ?
+            FROM crm_activities \(filter.clause) ORDER BY occurred_at DESC, id DESC LIMIT ?
             """
-        let finalArguments = arguments
+        let finalArguments = filter.arguments(limit: query.limit)
         return try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: sql), arguments: finalArguments).compactMap { row in
                 guard let email = EmailAddress(row["contact_email"] as String) else { return nil }
