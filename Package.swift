@@ -43,10 +43,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libcurl's SMTP client, through typed wrappers of its variadic C calls.
+        .target(
+            name: "CCurlShim",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
         .target(
             name: "Adapters",
             dependencies: [
                 "Engine",
+                "CCurlShim",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -20,7 +20,7 @@ struct SendTestCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try await CLIConfiguration.load(config)
         guard let recipient = EmailAddress(to) else { throw ValidationError("--to is not a valid email address") }
-        guard let sender = from ?? configuration.mailFrom, MessageRequest.senderAddress(sender) != nil else {
+        guard let sender = from ?? configuration.mailFrom, Mailbox(sender) != nil else {
             throw ValidationError("give --from or set CORTEX_MAIL_FROM to a valid address")
         }
         let store = try CLIConfiguration.openStore(configuration)

@@ -15,7 +15,7 @@ enum MessageRequest {
         guard let from = string(object, "from") ?? defaultFrom else {
             throw InputError(code: "missing_from", message: "\"from\" is required when CORTEX_MAIL_FROM is not set")
         }
-        guard senderAddress(from) != nil else { throw .invalidField("from", "must be an address or \"Name <address>\"") }
+        guard Mailbox(from) != nil else { throw .invalidField("from", "must be an address or \"Name <address>\"") }
         guard var subject = string(object, "subject"), !subject.isEmpty, subject.count <= maximumSubjectLength,
             !subject.contains(where: { $0 == "\r" || $0 == "\n" })
         else {
@@ -58,18 +58,58 @@ enum MessageRequest {
         guard key.map({ !$0.isEmpty && $0.utf8.count <= maximumKeyLength }) ?? true else {
             throw .invalidField("idempotency_key", "must be 1 to \(maximumKeyLength) bytes")
         }
+        var trackOpens: Bool?
+        if let value = object["track_opens"], !value.isNull {
+            guard case .bool(let flag) = value else { throw .invalidField("track_opens", "must be true or false") }
+            trackOpens = flag
+        }
+        var trackLinks: LinkTracking?
+        if let raw = try optionalString(object, "track_links") {
+            guard let parsed = LinkTracking.allCases.first(where: { $0.rawValue.lowercased() == raw.lowercased() }) else {
+                throw .invalidField("track_links", "must be one of " + LinkTracking.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            trackLinks = parsed
+        }
         return NewEmailJob(
             // Without a caller's key every call is a new message.
             idempotencyKey: key ?? "msg_" + UUID().uuidString.lowercased(), recipient: to, sender: from,
-            subject: subject, html: html, text: text, stream: stream, tag: tag, metadata: metadata)
+            subject: subject, html: html, text: text, stream: stream, tag: tag, metadata: metadata,
+            trackOpens: trackOpens, trackLinks: trackLinks, headers: try headers(object["headers"]))
     }
 
-    /// The address inside `Name <address>`, or the whole value when bare.
-    static func senderAddress(_ value: String) -> EmailAddress? {
-        if let open = value.lastIndex(of: "<"), value.hasSuffix(">") {
-            return EmailAddress(String(value[value.index(after: open)..<value.index(before: value.endIndex)]))
+    static let maximumHeaders = 50
+
+    /// `headers` as `{"X-Name": "value"}` or Postmark's `[{"Name": ..., "Value": ...}]`.
+    private static func headers(_ value: JSON?) throws(InputError) -> [MailHeader] {
+        let pairs: [(String, JSON)]
+        switch value {
+        case nil, .null?:
+            return []
+        case .object(let object)?:
+            pairs = object.members.map { ($0.key, $0.value) }
+        case .array(let items)?:
+            pairs = try items.map { (item) throws(InputError) in
+                guard let entry = item.objectValue, let name = entry[ignoringCase: "name"]?.stringValue,
+                    let value = entry[ignoringCase: "value"]
+                else { throw .invalidField("headers", "must be an object of names to values, or [{\"Name\", \"Value\"}]") }
+                return (name, value)
+            }
+        default:
+            throw .invalidField("headers", "must be an object of names to values, or [{\"Name\", \"Value\"}]")
         }
-        return EmailAddress(value)
+        guard pairs.count <= maximumHeaders else { throw .invalidField("headers", "must hold at most \(maximumHeaders) headers") }
+        return try pairs.map { (name, value) throws(InputError) in
+            guard MailHeader.isValidName(name) else {
+                throw .invalidField("headers", "\"\(name)\" is not a valid header name")
+            }
+            guard !MailHeader.reservedNames.contains(name.lowercased()) else {
+                throw .invalidField("headers", "\(name) is set by Cortex from the message's own fields")
+            }
+            guard let text = value.stringValue, text.utf8.count <= 900,
+                !text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F })
+            else { throw .invalidField("headers", "the value of \(name) must be one line of at most 900 bytes") }
+            return MailHeader(name: name, value: text)
+        }
     }
 
     private static func string(_ object: JSONObject, _ field: String) -> String? {
