@@ -21,5 +21,6 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
-# libsqlite3-dev: GRDB links the system SQLite. curl: the end-to-end smoke test.
-cortex_require_packages libsqlite3-dev curl ca-certificates
+# libsqlite3-dev: GRDB links the system SQLite. libcurl4-openssl-dev: the SMTP transport.
+# curl: the end-to-end smoke test. openssl, python3-venv: the test SMTP server and its certificates.
+cortex_require_packages libsqlite3-dev libcurl4-openssl-dev curl ca-certificates openssl python3-venv

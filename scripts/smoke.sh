@@ -73,6 +73,16 @@ check "suppressed recipient never sent" 1 "$(grep -o '"status":"suppressed"' out
 check "no key refused" 401 "$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/activities")"
 
 check "send-test reports the outcome" 1 "$("$cortex" send-test --to test@example.com --from shop@example.com | grep -c 'sent via dry-run')"
+if [ -n "${CORTEX_TEST_SMTP_DIR:-}" ]; then
+  # The same binary switched to SMTP by configuration alone, against the test SMTP server.
+  smtp() { python3 -c "import json,sys; print(json.load(open('$CORTEX_TEST_SMTP_DIR/server.json'))$1)"; }
+  smtp_url="smtp://$(smtp "['user']"):$(smtp "['password']")@127.0.0.1:$(smtp "['ports']['starttls']")"
+  check "send-test over SMTP with STARTTLS and AUTH" 1 "$(CORTEX_MAIL_PROVIDER=smtp CORTEX_SMTP_URL="$smtp_url" \
+    CORTEX_SMTP_CA_FILE="$(smtp "['ca_file']")" "$cortex" send-test --to smoke-smtp-$port@example.com --from shop@example.com | grep -c 'sent via smtp')"
+  check "the SMTP server received it once" 1 "$(find "$(smtp "['maildir']")/smoke-smtp-$port@example.com" -name '*.json' | wc -l | tr -d ' ')"
+  check "an SMTP URL without TLS trust fails clearly" 1 "$(CORTEX_MAIL_PROVIDER=smtp CORTEX_SMTP_URL="$smtp_url" \
+    "$cortex" send-test --to smoke-smtp2@example.com --from shop@example.com 2>&1 | grep -c 'error: SMTP')"
+fi
 
 kill -TERM "$server"
 status=0

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Runs the full test suite: installs what is missing, starts a throwaway PostgreSQL cluster,
-# builds, runs the end-to-end smoke test of the real `cortex` binary on SQLite and on
-# PostgreSQL, then every Swift test against both stores. The cluster is stopped on any exit.
+# Runs the full test suite: installs what is missing, starts a throwaway PostgreSQL cluster
+# and SMTP server, builds, runs the end-to-end smoke test of the real `cortex` binary on SQLite and on
+# PostgreSQL, then every Swift test against both stores. The servers are stopped on any exit.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 source scripts/bootstrap.sh
 source scripts/postgres.sh
-trap cortex_pg_stop EXIT
+source scripts/smtp.sh
+trap 'cortex_pg_stop; cortex_smtp_stop' EXIT
 cortex_pg_start
+cortex_smtp_start
 swift build --build-tests
 scripts/smoke.sh .build/debug/cortex
 # A bound, so a hung test fails the run in minutes instead of holding CI to its limit.

@@ -83,6 +83,11 @@ public struct PostmarkTransport: MailTransport {
         if let html = message.html { fields.append(("HtmlBody", .string(html))) }
         if let text = message.text { fields.append(("TextBody", .string(text))) }
         if let tag = message.tag { fields.append(("Tag", .string(tag))) }
+        if let trackOpens = message.trackOpens { fields.append(("TrackOpens", .bool(trackOpens))) }
+        if let trackLinks = message.trackLinks { fields.append(("TrackLinks", .string(trackLinks.rawValue))) }
+        if !message.headers.isEmpty {
+            fields.append(("Headers", .array(message.headers.map { .object(["Name": .string($0.name), "Value": .string($0.value)]) })))
+        }
         return .object(JSONObject(fields))
     }
 

@@ -20,13 +20,14 @@ struct AppDependencies: Sendable {
     /// Opened once migrations are applied; the sender waits for it.
     var migrated = StartupGate()
 
-    /// The transport `CORTEX_MAIL_PROVIDER` names (the configuration refuses SMTP until its
-    /// adapter lands).
+    /// The transport `CORTEX_MAIL_PROVIDER` names; the configuration has checked its settings.
     var transport: any MailTransport {
-        switch configuration.mailProvider {
-        case .postmark:
+        switch (configuration.mailProvider, configuration.smtp) {
+        case (.postmark, _):
             PostmarkTransport(baseURL: configuration.postmarkAPIURL, serverToken: configuration.postmarkServerToken ?? "")
-        case .dryRun, .smtp:
+        case (.smtp, let settings?):
+            SMTPTransport(settings: settings)
+        case (.dryRun, _), (.smtp, nil):
             DryRunTransport()
         }
     }

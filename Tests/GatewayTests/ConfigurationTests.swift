@@ -52,6 +52,7 @@ import Testing
         ["CORTEX_CHECKOUT_SECRET": "whsec_***"], ["CORTEX_MAIL_PROVIDER": "carrier-pigeon"],
         ["CORTEX_MAIL_PROVIDER": "postmark"], ["CORTEX_MAIL_PROVIDER": "smtp"], ["CORTEX_LOG_LEVEL": "loud"],
         ["CORTEX_POSTMARK_WEBHOOK_USER": "hook"], ["CORTEX_POSTMARK_WEBHOOK_PASSWORD": "a,b"],
+        ["CORTEX_MAIL_FROM": "not an address"],
     ])
     func refusesUnusableSettingsWithAMessageNamingThem(environment: [String: String]) async throws {
         await #expect {
@@ -59,6 +60,41 @@ import Testing
         } throws: { error in
             guard let error = error as? ConfigurationError else { return false }
             return error.message.contains(environment.keys.first!)
+        }
+    }
+
+    @Test func readsSMTPSettingsWithTheRightSecurityPerScheme() async throws {
+        let starttls = try await configuration([
+            "CORTEX_MAIL_PROVIDER": "smtp", "CORTEX_SMTP_URL": "smtp://apikey:p%40ss%3Aword@mail.example.com",
+            "CORTEX_MAIL_FROM": "Shop <shop@shop.example>",
+        ])
+        #expect(starttls.smtp?.security == .startTLS)
+        #expect(starttls.smtp?.port == 587)
+        #expect(starttls.smtp?.username == "apikey")
+        #expect(starttls.smtp?.password == "p@ss:word")
+        #expect(starttls.smtp?.heloName == "shop.example")
+        #expect(starttls.smtp?.connectURL == "smtp://mail.example.com:587/shop.example")
+        let tls = try await configuration(["CORTEX_MAIL_PROVIDER": "smtp", "CORTEX_SMTP_URL": "smtps://u:p@mail.example.com"])
+        #expect(tls.smtp?.security == .implicitTLS)
+        #expect(tls.smtp?.port == 465)
+    }
+
+    @Test(arguments: [
+        ("ftp://u:p@mail.example.com", "CORTEX_SMTP_URL"), ("smtp://u@mail.example.com:587", "CORTEX_SMTP_URL"),
+        ("smtp://:587", "CORTEX_SMTP_URL"), ("smtp://u:p@mail.example.com/path", "CORTEX_SMTP_URL"),
+        ("smtp://u:p@mail.example.com CA:/nonexistent.pem", "CORTEX_SMTP_CA_FILE"),
+    ])
+    func refusesUnusableSMTPSettings(url: String, variable: String) async throws {
+        var environment = ["CORTEX_MAIL_PROVIDER": "smtp", "CORTEX_SMTP_URL": url]
+        if let range = url.range(of: " CA:") {
+            environment["CORTEX_SMTP_URL"] = String(url[..<range.lowerBound])
+            environment["CORTEX_SMTP_CA_FILE"] = String(url[range.upperBound...])
+        }
+        await #expect {
+            _ = try await configuration(environment)
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.message.contains(variable) && !error.message.contains(":p@")
         }
     }
 

@@ -35,6 +35,17 @@ import Testing
                 #expect(read.json["provider_message_id"]?.stringValue?.hasPrefix("dry-run-") == true)
                 #expect(read.json["html"] == .string("<p>Hi</p>"))
                 #expect(read.json["metadata"] == .object(["order": .string("42")]))
+                #expect(read.json["track_opens"] == .null)
+                #expect(read.json["headers"] == .object([:]))
+
+                let tracked = try await client.execute(
+                    uri: "/v1/messages", method: .post, headers: app.bearer,
+                    body: .init(#"{"to":"bo@example.com","subject":"s","text":"t","track_opens":false,"track_links":"htmlandtext","headers":[{"Name":"X-Campaign","Value":"spring"},{"Name":"Reply-To","Value":"help@example.com"}]}"#))
+                guard case .number(let trackedID)? = tracked.json["id"] else { Issue.record("no id"); return }
+                let options = try await client.execute(uri: "/v1/messages/\(trackedID)", method: .get, headers: app.bearer)
+                #expect(options.json["track_opens"] == .bool(false))
+                #expect(options.json["track_links"] == .string("HtmlAndText"))
+                #expect(options.json["headers"] == .object(["X-Campaign": .string("spring"), "Reply-To": .string("help@example.com")]))
 
                 let listed = try await client.execute(uri: "/v1/messages?email=ada@example.com&status=sent", method: .get, headers: app.bearer)
                 #expect(listed.json["data"]?.arrayValue?.count == 1)
@@ -74,6 +85,14 @@ import Testing
         (#"{"to":"a@b.io","subject":"s","text":"t","model":[1]}"#, "invalid_field", "model"),
         (#"{"to":"a@b.io","subject":"s","text":"t","idempotency_key":""}"#, "invalid_field", "idempotency_key"),
         (#"[1]"#, "invalid_json", "object"),
+        (#"{"to":"a@b.io","subject":"s","text":"t","from":"Evil\r\nBcc: x@y.z <a@b.io>"}"#, "invalid_field", "from"),
+        (#"{"to":"a@b.io","subject":"s","text":"t","track_opens":"yes"}"#, "invalid_field", "track_opens"),
+        (#"{"to":"a@b.io","subject":"s","text":"t","track_links":"Always"}"#, "invalid_field", "track_links"),
+        (#"{"to":"a@b.io","subject":"s","text":"t","headers":{"Bad Name":"v"}}"#, "invalid_field", "headers"),
+        (#"{"to":"a@b.io","subject":"s","text":"t","headers":{"Bcc":"x@y.z"}}"#, "invalid_field", "headers"),
+        (#"{"to":"a@b.io","subject":"s","text":"t","headers":{"X-A":"one\r\nBcc: x@y.z"}}"#, "invalid_field", "headers"),
+        (#"{"to":"a@b.io","subject":"s","text":"t","headers":[{"Name":"X-A"}]}"#, "invalid_field", "headers"),
+        (#"{"to":"a@b.io","subject":"s","text":"t","headers":"X-A: 1"}"#, "invalid_field", "headers"),
     ])
     func rejectsBadMessagesNamingTheField(body: String, code: String, field: String) async throws {
         let app = try await TestApp.make { $0.mailFrom = "shop@example.com" }

@@ -21,11 +21,21 @@ public struct NewEmailJob: Sendable, Equatable {
     public var tag: String?
     /// JSON object text, passed to the provider and kept in the ledger.
     public var metadata: String
+    /// Open tracking; `nil` leaves the provider's default (Postmark's server setting).
+    public var trackOpens: Bool?
+    /// Link tracking; `nil` leaves the provider's default.
+    public var trackLinks: LinkTracking?
+    /// Extra headers, in order.
+    public var headers: [MailHeader]
 
     public init(
         idempotencyKey: String, recipient: EmailAddress, sender: String, subject: String, html: String?, text: String?,
-        stream: EmailStream = .transactional, tag: String? = nil, metadata: String = "{}"
+        stream: EmailStream = .transactional, tag: String? = nil, metadata: String = "{}",
+        trackOpens: Bool? = nil, trackLinks: LinkTracking? = nil, headers: [MailHeader] = []
     ) {
+        self.trackOpens = trackOpens
+        self.trackLinks = trackLinks
+        self.headers = headers
         self.idempotencyKey = idempotencyKey
         self.recipient = recipient
         self.sender = sender

@@ -1,4 +1,6 @@
+import Adapters
 import Configuration
+import Engine
 import Foundation
 import Logging
 
@@ -26,6 +28,8 @@ struct CortexConfiguration: Sendable {
     var postmarkServerToken: String?
     /// `CORTEX_POSTMARK_API_URL`; tests point it at a local server.
     var postmarkAPIURL = "https://api.postmarkapp.com"
+    /// `CORTEX_SMTP_URL` and `CORTEX_SMTP_CA_FILE`, required when the provider is SMTP.
+    var smtp: SMTPSettings?
     /// Messages per second across the provider (`CORTEX_SEND_RATE`); `nil` for the provider default.
     var sendRate: Double?
     var logLevel: Logger.Level = .notice
@@ -70,6 +74,11 @@ struct CortexConfiguration: Sendable {
             throw ConfigurationError(
                 "CORTEX_POSTMARK_WEBHOOK_USER and CORTEX_POSTMARK_WEBHOOK_PASSWORD must be set together")
         }
+        mailFrom = Self.nonEmpty(reader.string(forKey: "cortex.mail.from"))
+            ?? Self.nonEmpty(reader.string(forKey: "postmark.from.email"))
+        if let mailFrom, Mailbox(mailFrom) == nil {
+            throw ConfigurationError("CORTEX_MAIL_FROM must be an address or \"Name <address>\", got \"\(mailFrom)\"")
+        }
         if let provider = Self.nonEmpty(reader.string(forKey: "cortex.mail.provider")) {
             guard let name = MailProviderName(rawValue: provider.lowercased()) else {
                 throw ConfigurationError(
@@ -92,11 +101,19 @@ struct CortexConfiguration: Sendable {
                 postmarkAPIURL = url
             }
         case .smtp:
-            throw ConfigurationError(
-                "CORTEX_MAIL_PROVIDER=smtp is not available in this version of Cortex yet; use postmark or dry-run")
+            guard let url = Self.nonEmpty(reader.string(forKey: "cortex.smtp.url", isSecret: true)) else {
+                throw ConfigurationError(
+                    "CORTEX_MAIL_PROVIDER=smtp needs CORTEX_SMTP_URL, e.g. smtp://user:password@smtp.example.com:587")
+            }
+            // EHLO names the sending domain when one is configured.
+            let helo = mailFrom.flatMap { Mailbox($0) }.map { String($0.address.value.split(separator: "@").last ?? "localhost") }
+            do throws(SMTPSettings.Invalid) {
+                smtp = try SMTPSettings(
+                    url: url, caFile: Self.nonEmpty(reader.string(forKey: "cortex.smtp.ca.file")), heloName: helo ?? "localhost")
+            } catch {
+                throw ConfigurationError(error.description)
+            }
         }
-        mailFrom = Self.nonEmpty(reader.string(forKey: "cortex.mail.from"))
-            ?? Self.nonEmpty(reader.string(forKey: "postmark.from.email"))
         if let rate = Self.nonEmpty(reader.string(forKey: "cortex.send.rate")) {
             guard let value = Double(rate), value > 0, value <= 100_000 else {
                 throw ConfigurationError("CORTEX_SEND_RATE must be a number of messages per second above 0, got \"\(rate)\"")

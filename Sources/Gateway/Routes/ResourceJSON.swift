@@ -89,6 +89,9 @@ enum ResourceJSON {
         if withContent {
             members.append(("html", job.message.html.map(JSON.string) ?? .null))
             members.append(("text", job.message.text.map(JSON.string) ?? .null))
+            members.append(("track_opens", job.message.trackOpens.map(JSON.bool) ?? .null))
+            members.append(("track_links", job.message.trackLinks.map { .string($0.rawValue) } ?? .null))
+            members.append(("headers", .object(JSONObject(job.message.headers.map { ($0.name, .string($0.value)) }))))
         }
         return .object(JSONObject(members))
     }

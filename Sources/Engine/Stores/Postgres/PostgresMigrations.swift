@@ -145,6 +145,11 @@ enum PostgresMigrations {
                 "CREATE INDEX email_jobs_by_provider_message ON email_jobs (provider_message_id)",
             ]
         ),
+        (
+            "v4_email_options",
+            // Tracking choices and extra headers: one JSON object (see DeliveryOptionsJSON).
+            ["ALTER TABLE email_jobs ADD COLUMN options jsonb NOT NULL DEFAULT '{}'"]
+        ),
     ]
 
     /// Applies every pending migration in one transaction under the advisory lock.

@@ -5,22 +5,24 @@ import PostgresNIO
 extension PostgresStore {
     private typealias EmailRow = (
         Int64, String, String, String, String, String?, String?, String, String?, String, String, Int32, Int64,
-        String?, String?, String?, Int64, Int64?
+        String?, String?, String?, Int64, Int64?, String
     )
 
     private static let emailColumns = """
         id, idempotency_key, recipient, sender, subject, html_body, text_body, stream, tag, metadata::text, status,
         attempts, cortex_us(next_attempt_at), last_error, provider, provider_message_id, cortex_us(created_at),
-        cortex_us(sent_at)
+        cortex_us(sent_at), options::text
         """
 
     private static func emailJob(_ row: EmailRow) -> EmailJob? {
         guard let recipient = EmailAddress(row.2) else { return nil }
+        var message = NewEmailJob(
+            idempotencyKey: row.1, recipient: recipient, sender: row.3, subject: row.4, html: row.5, text: row.6,
+            stream: EmailStream(rawValue: row.7) ?? .transactional, tag: row.8, metadata: row.9)
+        DeliveryOptionsJSON.apply(row.18, to: &message)
         return EmailJob(
             id: row.0,
-            message: NewEmailJob(
-                idempotencyKey: row.1, recipient: recipient, sender: row.3, subject: row.4, html: row.5, text: row.6,
-                stream: EmailStream(rawValue: row.7) ?? .transactional, tag: row.8, metadata: row.9),
+            message: message,
             status: EmailStatus(rawValue: row.10) ?? .failed, attempts: Int(row.11),
             nextAttemptAt: Timestamp(microseconds: row.12), lastError: row.13, provider: row.14,
             providerMessageID: row.15, createdAt: Timestamp(microseconds: row.16),
@@ -34,10 +36,10 @@ extension PostgresStore {
                 let inserted = try await connection.query(
                     """
                     INSERT INTO email_jobs (idempotency_key, recipient, sender, subject, html_body, text_body, stream,
-                        tag, metadata, status, next_attempt_at, created_at)
+                        tag, metadata, options, status, next_attempt_at, created_at)
                     VALUES (\(message.idempotencyKey), \(message.recipient.value), \(message.sender), \(message.subject),
                             \(message.html), \(message.text), \(message.stream.rawValue), \(message.tag),
-                            \(message.metadata)::jsonb, 'queued', cortex_ts(\(time.microseconds)), cortex_ts(\(time.microseconds)))
+                            \(message.metadata)::jsonb, \(DeliveryOptionsJSON.encode(message))::jsonb, 'queued', cortex_ts(\(time.microseconds)), cortex_ts(\(time.microseconds)))
                     ON CONFLICT (idempotency_key) DO NOTHING
                     RETURNING id
                     """, logger: logger

@@ -118,6 +118,10 @@ enum SQLiteMigrations {
                     """
             )
         }
+        migrator.registerMigration("v4_email_options") { db in
+            // Tracking choices and extra headers: one JSON object (see DeliveryOptionsJSON).
+            try db.execute(sql: "ALTER TABLE email_jobs ADD COLUMN options TEXT NOT NULL DEFAULT '{}'")
+        }
         return migrator
     }
 }

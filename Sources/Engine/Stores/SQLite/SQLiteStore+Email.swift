@@ -4,18 +4,20 @@ import GRDB
 extension SQLiteStore {
     static let emailColumns = """
         id, idempotency_key, recipient, sender, subject, html_body, text_body, stream, tag, metadata, status,
-        attempts, next_attempt_at, last_error, provider, provider_message_id, created_at, sent_at
+        attempts, next_attempt_at, last_error, provider, provider_message_id, created_at, sent_at, options
         """
 
     static func emailJob(_ row: Row) -> EmailJob? {
         guard let recipient = EmailAddress(row["recipient"] as String) else { return nil }
+        var message = NewEmailJob(
+            idempotencyKey: row["idempotency_key"], recipient: recipient, sender: row["sender"],
+            subject: row["subject"], html: row["html_body"], text: row["text_body"],
+            stream: EmailStream(rawValue: row["stream"]) ?? .transactional, tag: row["tag"],
+            metadata: row["metadata"])
+        DeliveryOptionsJSON.apply(row["options"], to: &message)
         return EmailJob(
             id: row["id"],
-            message: NewEmailJob(
-                idempotencyKey: row["idempotency_key"], recipient: recipient, sender: row["sender"],
-                subject: row["subject"], html: row["html_body"], text: row["text_body"],
-                stream: EmailStream(rawValue: row["stream"]) ?? .transactional, tag: row["tag"],
-                metadata: row["metadata"]),
+            message: message,
             status: EmailStatus(rawValue: row["status"]) ?? .failed, attempts: row["attempts"],
             nextAttemptAt: Timestamp(microseconds: row["next_attempt_at"]), lastError: row["last_error"],
             provider: row["provider"], providerMessageID: row["provider_message_id"],
@@ -28,13 +30,14 @@ extension SQLiteStore {
             try db.execute(
                 sql: """
                     INSERT INTO email_jobs (idempotency_key, recipient, sender, subject, html_body, text_body, stream,
-                        tag, metadata, status, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+                        tag, metadata, options, status, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
                     ON CONFLICT (idempotency_key) DO NOTHING
                     """,
                 arguments: [
                     message.idempotencyKey, message.recipient.value, message.sender, message.subject, message.html,
-                    message.text, message.stream.rawValue, message.tag, message.metadata, time.microseconds,
+                    message.text, message.stream.rawValue, message.tag, message.metadata, DeliveryOptionsJSON.encode(message),
+                    time.microseconds,
                     time.microseconds,
                 ])
             let created = db.changesCount > 0

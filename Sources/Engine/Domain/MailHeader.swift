@@ -1,0 +1,30 @@
+/// A header a caller adds to its message (`Headers` in Postmark's API, a header line over SMTP).
+public struct MailHeader: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    /// Headers Cortex writes itself; a caller may not set or repeat them.
+    public static let reservedNames: Set<String> = [
+        "from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version",
+        "content-type", "content-transfer-encoding", "sender", "return-path",
+    ]
+
+    /// Whether `name` is a header field name RFC 5322 allows (printable ASCII but `:`) of a
+    /// practical length.
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 76 && name.utf8.allSatisfy { $0 >= 33 && $0 <= 126 && $0 != UInt8(ascii: ":") }
+    }
+}
+
+/// Which bodies the provider rewrites links in to count clicks (Postmark's `TrackLinks`).
+public enum LinkTracking: String, Sendable, CaseIterable {
+    case none = "None"
+    case htmlAndText = "HtmlAndText"
+    case htmlOnly = "HtmlOnly"
+    case textOnly = "TextOnly"
+}

@@ -1,0 +1,28 @@
+/// The ledger's `options` column: a message's tracking choices and extra headers as one JSON
+/// object, `{"track_opens":true,"track_links":"HtmlOnly","headers":[{"Name":"X-A","Value":"1"}]}`.
+/// Absent choices are left out, so `{}` means "provider defaults, no extra headers".
+public enum DeliveryOptionsJSON {
+    public static func encode(_ message: NewEmailJob) -> String {
+        var members: [(key: String, value: JSON)] = []
+        if let trackOpens = message.trackOpens { members.append(("track_opens", .bool(trackOpens))) }
+        if let trackLinks = message.trackLinks { members.append(("track_links", .string(trackLinks.rawValue))) }
+        if !message.headers.isEmpty {
+            members.append(("headers", .array(message.headers.map { .object(["Name": .string($0.name), "Value": .string($0.value)]) })))
+        }
+        return JSON.object(JSONObject(members)).serialized()
+    }
+
+    /// Sets `message`'s options from stored text; unreadable parts are left at their defaults.
+    public static func apply(_ text: String, to message: inout NewEmailJob) {
+        guard let object = (try? JSONParser.parse(Array(text.utf8)))?.objectValue else { return }
+        if case .bool(let value)? = object["track_opens"] { message.trackOpens = value }
+        message.trackLinks = object["track_links"]?.stringValue.flatMap(LinkTracking.init(rawValue:))
+        if case .array(let items)? = object["headers"] {
+            message.headers = items.compactMap { item in
+                guard let name = item.objectValue?["Name"]?.stringValue, let value = item.objectValue?["Value"]?.stringValue
+                else { return nil }
+                return MailHeader(name: name, value: value)
+            }
+        }
+    }
+}
