@@ -186,4 +186,42 @@ import CortexTestSupport
         #expect(try await store.activities(ActivityQuery(limit: 1000)).count == 17)
         }
     }
+
+    @Test(arguments: StoreBackend.enabled)
+    func insideOneGroupCommitTheSecondDeliveryOfAnEventIsItsDuplicate(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+        let batching = try #require(store as? any GroupCommittingStore)
+        let results = await batching.ingestTogether([
+            (delivery(id: "a"), [activity(email: "ada@example.com")]),
+            (delivery(id: "b"), [activity(email: "bo@example.com")]),
+            (delivery(id: "a"), [activity(email: "eve@example.com")]),
+        ])
+        let outcomes = try results.map { try $0.get() }
+        #expect(outcomes.map(\.duplicate) == [false, false, true])
+        #expect(outcomes[2].inboundID == outcomes[0].inboundID)
+        #expect(outcomes[2].activityIDs == outcomes[0].activityIDs)
+        #expect(try await store.activities(ActivityQuery()).count == 2)
+        #expect(try await store.contact(email: .of("eve@example.com")) == nil)
+        #expect(try await store.inboundEvents(InboundQuery()).map(\.verdict) == [.duplicate, .accepted, .accepted])
+        }
+    }
+
+    /// PostgreSQL refuses metadata that is not JSON (SQLite stores text as given): the batch's
+    /// transaction fails, and each delivery is retried alone, so only the bad one fails.
+    @Test(.enabled(if: StoreBackend.adminURL != nil))
+    func onPostgreSQLABadDeliveryInABatchFailsAlone() async throws {
+        try await StoreBackend.postgres.withStore { store in
+        let batching = try #require(store as? any GroupCommittingStore)
+        let results = await batching.ingestTogether([
+            (delivery(id: "good-1"), [activity(email: "ada@example.com")]),
+            (delivery(id: "bad"), [activity(email: "eve@example.com", metadata: "{not json")]),
+            (delivery(id: "good-2"), [activity(email: "bo@example.com")]),
+        ])
+        #expect((try? results[0].get())?.duplicate == false)
+        #expect(throws: StoreError.self) { try results[1].get() }
+        #expect((try? results[2].get())?.duplicate == false)
+        #expect(try await store.activities(ActivityQuery()).count == 2)
+        #expect(try await store.inboundEvents(InboundQuery()).compactMap(\.externalID).sorted() == ["good-1", "good-2"])
+        }
+    }
 }

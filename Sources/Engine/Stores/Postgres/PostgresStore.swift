@@ -7,11 +7,15 @@ import ServiceLifecycle
 /// The production store: PostgreSQL through PostgresNIO's connection pool, shared by any number of
 /// `cortex serve` instances. Uniqueness is decided by the database's unique keys, so two
 /// instances receiving the same event at the same moment store it once.
-public final class PostgresStore: Store {
+public final class PostgresStore: Store, GroupCommittingStore {
     public let settings: PostgresSettings
     public let workSignal = WorkSignal()
     package let client: PostgresClient
     let logger: Logger
+    /// Concurrent ingests share one transaction and one commit (see `GroupCommit`).
+    private let ingests: GroupCommit<PendingIngest, IngestOutcome>
+    /// The most deliveries one ingest transaction commits.
+    public static let ingestBatchLimit = 64
 
     public init(settings: PostgresSettings, logger: Logger) {
         self.settings = settings
@@ -23,6 +27,10 @@ public final class PostgresStore: Store {
         configuration.options.maximumConnections = max(2, settings.poolSize)
         configuration.options.connectTimeout = .seconds(5)
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let client = client
+        ingests = GroupCommit(maxBatch: Self.ingestBatchLimit) { batch in
+            await Self.commit(batch, client: client, settings: settings, logger: logger)
+        }
     }
 
     private static func tls(_ mode: PostgresSettings.TLSMode) -> PostgresClient.Configuration.TLS {
@@ -63,51 +71,100 @@ public final class PostgresStore: Store {
     public func ingest(_ delivery: InboundDelivery, activities: [NewActivity], suppressions: [SuppressionChange])
         async throws -> IngestOutcome
     {
-        let headers = delivery.headersJSON
-        let logger = logger
-        return try await mapped { [self] in
-            try await client.withTransaction(logger: logger) { connection in
-                // ON CONFLICT waits for a concurrent insert of the same key to commit or roll back,
-                // then either inserts or yields nothing: exactly one winner across instances.
-                let inserted = try await connection.query(
-                    """
-                    INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict)
-                    VALUES (\(delivery.source), \(delivery.externalID), cortex_ts(\(delivery.receivedAt.microseconds)),
-                            \(headers)::jsonb, \(Data(delivery.body)), 'accepted')
-                    ON CONFLICT (source, external_id) WHERE verdict = 'accepted' AND external_id IS NOT NULL
-                    DO NOTHING
-                    RETURNING id
-                    """, logger: logger
-                ).decode(Int64.self).first { _ in true }
-                guard let inboundID = inserted else {
-                    let original = try await connection.query(
-                        """
-                        SELECT id FROM inbound_events
-                        WHERE source = \(delivery.source) AND external_id = \(delivery.externalID) AND verdict = 'accepted'
-                        """, logger: logger
-                    ).decode(Int64.self).first { _ in true }
-                    guard let original else { throw StoreError.unavailable("the accepted delivery vanished") }
-                    try await connection.query(
-                        """
-                        INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict, duplicate_of)
-                        VALUES (\(delivery.source), \(delivery.externalID), cortex_ts(\(delivery.receivedAt.microseconds)),
-                                \(headers)::jsonb, \(Data(delivery.body)), 'duplicate', \(original))
-                        """, logger: logger)
-                    return IngestOutcome(
-                        activityIDs: try await Self.activityIDs(connection, inboundID: original, logger: logger),
-                        duplicate: true, inboundID: original)
+        try await ingests.submit(PendingIngest(delivery: delivery, activities: activities, suppressions: suppressions))
+    }
+
+    package func ingestTogether(_ deliveries: [(InboundDelivery, [NewActivity])]) async -> [Result<IngestOutcome, any Error>] {
+        await Self.commit(
+            deliveries.map { PendingIngest(delivery: $0.0, activities: $0.1, suppressions: []) },
+            client: client, settings: settings, logger: logger)
+    }
+
+    /// Commits `batch` in one transaction on one connection, in order (a second delivery of an
+    /// event in the batch sees the first and becomes its duplicate). When the transaction fails,
+    /// nothing of it is stored, and each delivery is retried in a transaction of its own so that
+    /// one bad delivery fails alone.
+    private static func commit(
+        _ batch: [PendingIngest], client: PostgresClient, settings: PostgresSettings, logger: Logger
+    ) async -> [Result<IngestOutcome, any Error>] {
+        if batch.count > 1 {
+            do {
+                let together = try await withDeadline(settings.operationTimeout) {
+                    try await client.withTransaction(logger: logger) { connection in
+                        var outcomes: [IngestOutcome] = []
+                        for pending in batch { outcomes.append(try await Self.ingestOne(pending, connection, logger: logger)) }
+                        return outcomes
+                    }
                 }
-                var ids: [Int64] = []
-                for activity in activities {
-                    ids.append(
-                        try await Self.insertActivity(
-                            connection, activity, inboundID: inboundID, source: delivery.source,
-                            sourceEventID: delivery.externalID, receivedAt: delivery.receivedAt, logger: logger))
+                return together.map { .success($0) }
+            } catch {
+                // Only a statement the server refused is worth retrying one by one; a lost or
+                // silent server fails the whole batch at once instead of once per delivery.
+                guard Self.serverRefusedStatement(error) else {
+                    let failure = Self.unavailable(error, settings)
+                    return batch.map { _ in .failure(failure) }
                 }
-                try await Self.apply(suppressions, connection, logger: logger)
-                return IngestOutcome(activityIDs: ids, duplicate: false, inboundID: inboundID)
             }
         }
+        var results: [Result<IngestOutcome, any Error>] = []
+        for pending in batch {
+            do {
+                results.append(.success(try await mapped(settings) {
+                    try await client.withTransaction(logger: logger) { connection in
+                        try await Self.ingestOne(pending, connection, logger: logger)
+                    }
+                }))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    private static func ingestOne(_ pending: PendingIngest, _ connection: PostgresConnection, logger: Logger) async throws
+        -> IngestOutcome
+    {
+        let delivery = pending.delivery
+        let headers = pending.headers
+        // ON CONFLICT waits for a concurrent insert of the same key to commit or roll back,
+        // then either inserts or yields nothing: exactly one winner across instances.
+        let inserted = try await connection.query(
+            """
+            INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict)
+            VALUES (\(delivery.source), \(delivery.externalID), cortex_ts(\(delivery.receivedAt.microseconds)),
+                    \(headers)::jsonb, \(Data(delivery.body)), 'accepted')
+            ON CONFLICT (source, external_id) WHERE verdict = 'accepted' AND external_id IS NOT NULL
+            DO NOTHING
+            RETURNING id
+            """, logger: logger
+        ).decode(Int64.self).first { _ in true }
+        guard let inboundID = inserted else {
+            let original = try await connection.query(
+                """
+                SELECT id FROM inbound_events
+                WHERE source = \(delivery.source) AND external_id = \(delivery.externalID) AND verdict = 'accepted'
+                """, logger: logger
+            ).decode(Int64.self).first { _ in true }
+            guard let original else { throw StoreError.unavailable("the accepted delivery vanished") }
+            try await connection.query(
+                """
+                INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict, duplicate_of)
+                VALUES (\(delivery.source), \(delivery.externalID), cortex_ts(\(delivery.receivedAt.microseconds)),
+                        \(headers)::jsonb, \(Data(delivery.body)), 'duplicate', \(original))
+                """, logger: logger)
+            return IngestOutcome(
+                activityIDs: try await activityIDs(connection, inboundID: original, logger: logger),
+                duplicate: true, inboundID: original)
+        }
+        var ids: [Int64] = []
+        for activity in pending.activities {
+            ids.append(
+                try await insertActivity(
+                    connection, activity, inboundID: inboundID, source: delivery.source,
+                    sourceEventID: delivery.externalID, receivedAt: delivery.receivedAt, logger: logger))
+        }
+        try await apply(pending.suppressions, connection, logger: logger)
+        return IngestOutcome(activityIDs: ids, duplicate: false, inboundID: inboundID)
     }
 
     static func activityIDs(_ connection: PostgresConnection, inboundID: Int64, logger: Logger) async throws -> [Int64] {
@@ -230,6 +287,12 @@ public final class PostgresStore: Store {
     /// Runs `body` within the operation timeout, turning PostgreSQL and connection failures into
     /// `StoreError`, so callers above Engine never see PostgresNIO's types and never wait long.
     func mapped<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await Self.mapped(settings, body)
+    }
+
+    private static func mapped<T: Sendable>(
+        _ settings: PostgresSettings, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         do {
             return try await withDeadline(settings.operationTimeout, body)
         } catch is DeadlineExceeded {
@@ -240,6 +303,25 @@ public final class PostgresStore: Store {
         } catch {
             throw Self.storeError(error)
         }
+    }
+
+    /// Whether `error` is the server's answer to a statement (a constraint, a bad value), as
+    /// opposed to a connection that failed or a deadline that passed.
+    private static func serverRefusedStatement(_ error: any Error) -> Bool {
+        switch error {
+        case let error as PostgresTransactionError: error.closureError.map(serverRefusedStatement) ?? false
+        case let error as PSQLError: error.serverInfo != nil
+        default: false
+        }
+    }
+
+    /// The store error for a failed batch.
+    private static func unavailable(_ error: any Error, _ settings: PostgresSettings) -> any Error {
+        if error is CancellationError { return error }
+        if error is DeadlineExceeded {
+            return StoreError.unavailable("PostgreSQL did not answer within \(settings.operationTimeout) (\(settings.redactedURL))")
+        }
+        return storeError(error)
     }
 
     private static func storeError(_ error: any Error) -> any Error {

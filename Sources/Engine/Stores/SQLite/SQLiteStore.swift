@@ -5,10 +5,15 @@ import GRDB
 ///
 /// `synchronous=FULL` makes every commit durable before it returns, so a 2xx is never sent for
 /// an event a power cut could lose. GRDB's pool gives one writer and concurrent readers.
-public final class SQLiteStore: Store {
+public final class SQLiteStore: Store, GroupCommittingStore {
     public let path: String
     public let workSignal = WorkSignal()
     private let pool: DatabasePool
+    /// Concurrent ingests share one transaction and one fsync (see `GroupCommit`).
+    private let ingests: GroupCommit<PendingIngest, IngestOutcome>
+
+    /// The most deliveries one ingest transaction commits.
+    public static let ingestBatchLimit = 256
 
     /// Opens (creating if needed) the database file at `path`. Does not migrate.
     public init(path: String) throws {
@@ -26,6 +31,8 @@ public final class SQLiteStore: Store {
         } catch {
             throw StoreError.unavailable("cannot open SQLite database at \(path): \(error)")
         }
+        let pool = pool
+        ingests = GroupCommit(maxBatch: Self.ingestBatchLimit) { batch in await Self.commit(batch, in: pool) }
     }
 
     public var description: String { "sqlite:\(path)" }
@@ -72,29 +79,64 @@ public final class SQLiteStore: Store {
     public func ingest(_ delivery: InboundDelivery, activities: [NewActivity], suppressions: [SuppressionChange])
         async throws -> IngestOutcome
     {
-        let headers = delivery.headersJSON
-        return try await write { db in
-            if let externalID = delivery.externalID,
-                let existing = try Int64.fetchOne(
-                    db.cachedStatement(
-                        sql: "SELECT id FROM inbound_events WHERE source = ? AND external_id = ? AND verdict = 'accepted'"),
-                    arguments: [delivery.source, externalID])
-            {
-                _ = try Self.insertInbound(db, delivery, headers: headers, verdict: .duplicate, reason: nil, duplicateOf: existing)
-                return IngestOutcome(activityIDs: try Self.activityIDs(db, inboundID: existing), duplicate: true, inboundID: existing)
+        try await ingests.submit(PendingIngest(delivery: delivery, activities: activities, suppressions: suppressions))
+    }
+
+    package func ingestTogether(_ deliveries: [(InboundDelivery, [NewActivity])]) async -> [Result<IngestOutcome, any Error>] {
+        await Self.commit(
+            deliveries.map { PendingIngest(delivery: $0.0, activities: $0.1, suppressions: []) },
+            in: pool)
+    }
+
+    /// Writes `batch` in one transaction, each delivery in its own savepoint so one failure
+    /// leaves the others in. Deliveries are applied in order, so a second delivery of the same
+    /// event id in the batch sees the first and is recorded as its duplicate.
+    private static func commit(_ batch: [PendingIngest], in pool: DatabasePool) async -> [Result<IngestOutcome, any Error>] {
+        do {
+            return try await pool.write { db in
+                batch.map { pending -> Result<IngestOutcome, any Error> in
+                    do {
+                        var outcome: IngestOutcome?
+                        try db.inSavepoint {
+                            outcome = try Self.ingestOne(pending, db)
+                            return .commit
+                        }
+                        guard let outcome else { throw StoreError.unavailable("ingest produced no outcome") }
+                        return .success(outcome)
+                    } catch {
+                        return .failure(StoreError.unavailable("SQLite write failed: \(error)"))
+                    }
+                }
             }
-            let inboundID = try Self.insertInbound(db, delivery, headers: headers, verdict: .accepted, reason: nil)
-            var ids: [Int64] = []
-            ids.reserveCapacity(activities.count)
-            for activity in activities {
-                ids.append(
-                    try Self.insertActivity(
-                        db, activity, inboundID: inboundID, source: delivery.source, sourceEventID: delivery.externalID,
-                        receivedAt: delivery.receivedAt))
-            }
-            try Self.apply(suppressions, db)
-            return IngestOutcome(activityIDs: ids, duplicate: false, inboundID: inboundID)
+        } catch {
+            // The commit itself failed: nothing in the batch is stored.
+            let failure = StoreError.unavailable("SQLite write failed: \(error)")
+            return batch.map { _ in .failure(failure) }
         }
+    }
+
+    private static func ingestOne(_ pending: PendingIngest, _ db: Database) throws -> IngestOutcome {
+        let delivery = pending.delivery
+        if let externalID = delivery.externalID,
+            let existing = try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT id FROM inbound_events WHERE source = ? AND external_id = ? AND verdict = 'accepted'"),
+                arguments: [delivery.source, externalID])
+        {
+            _ = try insertInbound(db, delivery, headers: pending.headers, verdict: .duplicate, reason: nil, duplicateOf: existing)
+            return IngestOutcome(activityIDs: try activityIDs(db, inboundID: existing), duplicate: true, inboundID: existing)
+        }
+        let inboundID = try insertInbound(db, delivery, headers: pending.headers, verdict: .accepted, reason: nil)
+        var ids: [Int64] = []
+        ids.reserveCapacity(pending.activities.count)
+        for activity in pending.activities {
+            ids.append(
+                try insertActivity(
+                    db, activity, inboundID: inboundID, source: delivery.source, sourceEventID: delivery.externalID,
+                    receivedAt: delivery.receivedAt))
+        }
+        try apply(pending.suppressions, db)
+        return IngestOutcome(activityIDs: ids, duplicate: false, inboundID: inboundID)
     }
 
     static func activityIDs(_ db: Database, inboundID: Int64) throws -> [Int64] {
