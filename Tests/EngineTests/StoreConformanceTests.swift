@@ -206,21 +206,37 @@ import CortexTestSupport
         }
     }
 
-    /// PostgreSQL refuses metadata that is not JSON (SQLite stores text as given): the batch's
-    /// transaction fails, and each delivery is retried alone, so only the bad one fails.
-    @Test(.enabled(if: StoreBackend.adminURL != nil))
-    func onPostgreSQLABadDeliveryInABatchFailsAlone() async throws {
-        try await StoreBackend.postgres.withStore { store in
+    /// A trigger refuses one delivery: the batch's transaction fails, and each delivery is
+    /// retried alone, so only the refused one fails and nothing of it is stored.
+    @Test(arguments: StoreBackend.enabled)
+    func aRefusedDeliveryInABatchFailsAlone(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
         let batching = try #require(store as? any GroupCommittingStore)
+        switch backend {
+        case .sqlite:
+            try await batching.execute(rawSQL: """
+                CREATE TRIGGER refuse_bad BEFORE INSERT ON inbound_events WHEN NEW.external_id = 'bad'
+                BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END
+                """)
+        case .postgres:
+            try await batching.execute(rawSQL: """
+                CREATE FUNCTION refuse_bad() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF NEW.external_id = 'bad' THEN RAISE EXCEPTION 'refused by test trigger'; END IF; RETURN NEW; END $$
+                """)
+            try await batching.execute(rawSQL: """
+                CREATE TRIGGER refuse_bad BEFORE INSERT ON inbound_events FOR EACH ROW EXECUTE FUNCTION refuse_bad()
+                """)
+        }
         let results = await batching.ingestTogether([
             (delivery(id: "good-1"), [activity(email: "ada@example.com")]),
-            (delivery(id: "bad"), [activity(email: "eve@example.com", metadata: "{not json")]),
+            (delivery(id: "bad"), [activity(email: "eve@example.com")]),
             (delivery(id: "good-2"), [activity(email: "bo@example.com")]),
         ])
         #expect((try? results[0].get())?.duplicate == false)
         #expect(throws: StoreError.self) { try results[1].get() }
         #expect((try? results[2].get())?.duplicate == false)
         #expect(try await store.activities(ActivityQuery()).count == 2)
+        #expect(try await store.contact(email: .of("eve@example.com")) == nil)
         #expect(try await store.inboundEvents(InboundQuery()).compactMap(\.externalID).sorted() == ["good-1", "good-2"])
         }
     }

@@ -126,4 +126,6 @@ struct PendingIngest: Sendable {
 package protocol GroupCommittingStore: Store {
     /// Commits `deliveries` as one batch, as concurrent ingests would be.
     func ingestTogether(_ deliveries: [(InboundDelivery, [NewActivity])]) async -> [Result<IngestOutcome, any Error>]
+    /// Runs SQL as is; tests use it to plant a trigger that refuses one delivery.
+    func execute(rawSQL: String) async throws
 }

@@ -74,6 +74,10 @@ public final class PostgresStore: Store, GroupCommittingStore {
         try await ingests.submit(PendingIngest(delivery: delivery, activities: activities, suppressions: suppressions))
     }
 
+    package func execute(rawSQL: String) async throws {
+        try await mapped { [self] in try await client.query(PostgresQuery(unsafeSQL: rawSQL), logger: logger) }
+    }
+
     package func ingestTogether(_ deliveries: [(InboundDelivery, [NewActivity])]) async -> [Result<IngestOutcome, any Error>] {
         await Self.commit(
             deliveries.map { PendingIngest(delivery: $0.0, activities: $0.1, suppressions: []) },

@@ -82,37 +82,34 @@ public final class SQLiteStore: Store, GroupCommittingStore {
         try await ingests.submit(PendingIngest(delivery: delivery, activities: activities, suppressions: suppressions))
     }
 
+    package func execute(rawSQL: String) async throws {
+        try await write { db in try db.execute(sql: rawSQL) }
+    }
+
     package func ingestTogether(_ deliveries: [(InboundDelivery, [NewActivity])]) async -> [Result<IngestOutcome, any Error>] {
         await Self.commit(
             deliveries.map { PendingIngest(delivery: $0.0, activities: $0.1, suppressions: []) },
             in: pool)
     }
 
-    /// Writes `batch` in one transaction, each delivery in its own savepoint so one failure
-    /// leaves the others in. Deliveries are applied in order, so a second delivery of the same
-    /// event id in the batch sees the first and is recorded as its duplicate.
+    /// Writes `batch` in one transaction, in order, so a second delivery of the same event id in
+    /// the batch sees the first and is recorded as its duplicate. A failure rolls the whole
+    /// transaction back; each delivery is then retried in a transaction of its own, so one bad
+    /// delivery fails alone. (No savepoint per delivery: on the hot path its two extra
+    /// statements cost more than the rare retry.)
     private static func commit(_ batch: [PendingIngest], in pool: DatabasePool) async -> [Result<IngestOutcome, any Error>] {
-        do {
-            return try await pool.write { db in
-                batch.map { pending -> Result<IngestOutcome, any Error> in
-                    do {
-                        var outcome: IngestOutcome?
-                        try db.inSavepoint {
-                            outcome = try Self.ingestOne(pending, db)
-                            return .commit
-                        }
-                        guard let outcome else { throw StoreError.unavailable("ingest produced no outcome") }
-                        return .success(outcome)
-                    } catch {
-                        return .failure(StoreError.unavailable("SQLite write failed: \(error)"))
-                    }
-                }
-            }
-        } catch {
-            // The commit itself failed: nothing in the batch is stored.
-            let failure = StoreError.unavailable("SQLite write failed: \(error)")
-            return batch.map { _ in .failure(failure) }
+        if batch.count > 1, let outcomes = try? await pool.write({ db in try batch.map { try Self.ingestOne($0, db) } }) {
+            return outcomes.map { .success($0) }
         }
+        var results: [Result<IngestOutcome, any Error>] = []
+        for pending in batch {
+            do {
+                results.append(.success(try await pool.write { db in try Self.ingestOne(pending, db) }))
+            } catch {
+                results.append(.failure(StoreError.unavailable("SQLite write failed: \(error)")))
+            }
+        }
+        return results
     }
 
     private static func ingestOne(_ pending: PendingIngest, _ db: Database) throws -> IngestOutcome {
