@@ -191,7 +191,9 @@ python3 "$bench/make_events.py" --secret "$secret" --host "127.0.0.1:$port" --th
 # The load. wrk runs a drain margin longer than the sending phase (see checkout.lua); the
 # 10 s timeout keeps slow answers in the histogram instead of counting them as errors.
 drain=3
-echo "bench: $mode run, ${duration}s, $connections connections, $threads threads, $backend" >&2
+# The machine is shared: say how busy it was before the run.
+load_before=$(cut -d' ' -f1 /proc/loadavg)
+echo "bench: $mode run, ${duration}s, $connections connections, $threads threads, $backend (load average $load_before)" >&2
 wrk -t "$threads" -c "$connections" -d "$((duration + drain))s" --timeout 10s --latency \
   -s "$bench/checkout.lua" "http://127.0.0.1:$port" -- "$work/events" "$duration" "$rate" "$threads" \
   >"$work/wrk.out" 2>&1 || { cat "$work/wrk.out" >&2; fail "wrk failed"; }
@@ -217,18 +219,24 @@ server_status=0
 wait "$server" || server_status=$?
 server=""
 if [ "$server_status" != 0 ]; then server_log_tail; echo "bench: cortex serve exited with $server_status" >&2; fi
+# Anything the server logged above notice level under load is worth a look.
+warnings=$(grep -c -E ' (warning|error|critical) ' "$work/serve.log" || true)
+if [ "$warnings" != 0 ]; then
+  echo "bench: the server logged $warnings warnings or errors; the first:" >&2
+  grep -m 5 -E ' (warning|error|critical) ' "$work/serve.log" | cut -c1-400 >&2
+fi
 
 # Report and verdict. Python only formats and compares; every number comes from wrk, /proc and
 # the database.
 set +e
 BENCH_RESULT="$result" BENCH_HEALTHZ="$healthz" python3 - "$backend" "$mode" "$connections" "$threads" \
-  "$duration" "$rate" "$rows_before" "$rows_after" "$peak_rss_kb" "$smoke" "$server_status" <<'PY'
+  "$duration" "$rate" "$rows_before" "$rows_after" "$peak_rss_kb" "$smoke" "$server_status" "$load_before" <<'PY'
 import json, os, sys
 backend, mode = sys.argv[1], sys.argv[2]
 connections, threads, duration = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 rate = float(sys.argv[6])
 rows_before, rows_after, rss_kb = int(sys.argv[7]), int(sys.argv[8]), int(sys.argv[9])
-smoke, server_status = sys.argv[10] == "1", int(sys.argv[11])
+smoke, server_status, load_before = sys.argv[10] == "1", int(sys.argv[11]), float(sys.argv[12])
 r = json.loads(os.environ["BENCH_RESULT"])
 h = json.loads(os.environ["BENCH_HEALTHZ"])
 
@@ -249,6 +257,7 @@ if h:
     healthz_rps = h["requests"] / (h["duration_us"] / 1e6)
     line["healthz_rps"] = round(healthz_rps, 1)
     line["events_per_healthz"] = round(events_per_s / healthz_rps, 4) if healthz_rps else None
+line["load_before"] = load_before
 print(json.dumps(line, separators=(",", ":")))
 
 problems = []
