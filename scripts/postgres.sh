@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster for the tests, on a free loopback port in a temporary folder.
 # Source it, then: cortex_pg_start (exports CORTEX_TEST_DATABASE_URL) and cortex_pg_stop.
+# Set CORTEX_PG_DURABLE=1 before cortex_pg_start for a cluster that fsyncs its commits.
 # PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user.
 
 cortex_pg_start() {
@@ -21,8 +22,12 @@ cortex_pg_start() {
   "${CORTEX_PG_AS[@]}" "$bin/initdb" -D "$CORTEX_PG_DIR/data" -U cortex -A trust -E UTF8 --no-sync >"$CORTEX_PG_DIR/initdb.log" 2>&1 \
     || { cat "$CORTEX_PG_DIR/initdb.log" >&2; return 1; }
   # fsync off: a test cluster is thrown away; the tests exercise Cortex, not PostgreSQL's disk.
+  # CORTEX_PG_DURABLE=1 keeps PostgreSQL's durable defaults instead, for benchmarks that compare
+  # it with SQLite's synchronous=FULL.
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  if [ "${CORTEX_PG_DURABLE:-0}" = 1 ]; then durability=""; fi
   "${CORTEX_PG_AS[@]}" "$bin/pg_ctl" -D "$CORTEX_PG_DIR/data" -l "$CORTEX_PG_DIR/server.log" -w -t 60 \
-    -o "-p $port -k $CORTEX_PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-p $port -k $CORTEX_PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=400 $durability" \
     start >/dev/null || { cat "$CORTEX_PG_DIR/server.log" >&2; return 1; }
   export CORTEX_TEST_DATABASE_URL="postgres://cortex@127.0.0.1:$port/postgres?sslmode=disable"
   export CORTEX_PG_PORT=$port
