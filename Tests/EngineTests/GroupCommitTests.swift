@@ -51,6 +51,23 @@ import Testing
         #expect(batches.flatMap { $0 }.sorted() == Array(0...20))
     }
 
+    @Test func severalBatchesCanBeInFlightAndAllCallersAreAnswered() async throws {
+        let inFlight = Mutex((now: 0, most: 0))
+        let queue = GroupCommit<Int, Int>(maxBatch: 4, maxConcurrentBatches: 3) { items in
+            inFlight.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            await Task.yield()
+            inFlight.withLock { $0.now -= 1 }
+            return items.map { .success($0 + 1) }
+        }
+        let sums = try await withThrowingTaskGroup(of: Int.self) { group in
+            for item in 0..<200 { group.addTask { try await queue.submit(item) - item } }
+            return try await group.reduce(0, +)
+        }
+        #expect(sums == 200)
+        #expect(inFlight.withLock { $0.most } <= 3)
+        #expect(queue.waitingCount == 0)
+    }
+
     @Test func aLoneCallerCommitsAtOnce() async throws {
         let queue = GroupCommit<Int, Int>(maxBatch: 8) { items in items.map { .success($0 * 2) } }
         #expect(try await queue.submit(21) == 42)

@@ -1,33 +1,40 @@
 import Synchronization
 
 /// Group commit: concurrent writers share one transaction, so durability (an fsync per commit)
-/// is paid once per batch instead of once per request.
+/// and per-transaction overhead are paid once per batch instead of once per request.
 ///
-/// There is no background task. The first caller to find no batch in progress becomes the
-/// leader: it takes up to `maxBatch` waiting items (its own first), commits them with one call
-/// of `commit`, answers each item's caller, and hands leadership to the oldest caller still
-/// waiting, if any. Callers that arrive while a batch commits wait for the next one. Every caller
-/// is answered only after the transaction holding its item has committed, and with its own
-/// result: `commit` isolates items (a savepoint each), so one bad item does not fail the others.
+/// There is no background task. A caller that arrives while fewer than `maxConcurrentBatches`
+/// batches are in flight leads: it takes up to `maxBatch` waiting items (its own among them),
+/// commits them with one call of `commit`, and answers each item's caller. When it is done it
+/// takes the next batch from the queue, if any, and hands it to that batch's oldest caller, who
+/// commits it in turn. Callers that arrive while every batch slot is busy wait for the next
+/// batch. Every caller is answered only after the transaction holding its item has committed,
+/// with its own result (`commit` must answer each item on its own).
 public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
     /// Commits `items` in one transaction, in order, answering one result per item.
     public typealias Commit = @Sendable ([Item]) async -> [Result<Output, any Error>]
 
     private let maxBatch: Int
+    private let maxConcurrentBatches: Int
     private let commit: Commit
     private let state = Mutex(State())
 
     private struct State {
         var waiting: [Ticket] = []
-        /// Whether some caller is leading (committing or about to).
-        var leading = false
+        /// Batches being committed (or handed over to be).
+        var inFlight = 0
     }
 
     /// One caller's place in the queue.
     private final class Ticket: Sendable {
-        enum Signal { case done(Result<Output, any Error>), lead }
+        enum Signal: Sendable {
+            case done(Result<Output, any Error>)
+            /// Commit this batch (it starts with this ticket).
+            case lead([Ticket])
+        }
+
         let item: Item
-        private let slot = Mutex<(signal: Signal?, waiter: CheckedContinuation<Signal, Never>?)>((nil, nil))
+        private let slot = Mutex<(signals: [Signal], waiter: CheckedContinuation<Signal, Never>?)>(([], nil))
 
         init(_ item: Item) { self.item = item }
 
@@ -37,7 +44,7 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
                     slot.waiter = nil
                     return waiter
                 }
-                slot.signal = signal
+                slot.signals.append(signal)
                 return nil
             }
             waiter?.resume(returning: signal)
@@ -46,10 +53,7 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
         func next() async -> Signal {
             await withCheckedContinuation { continuation in
                 let ready = slot.withLock { slot -> Signal? in
-                    if let signal = slot.signal {
-                        slot.signal = nil
-                        return signal
-                    }
+                    if !slot.signals.isEmpty { return slot.signals.removeFirst() }
                     slot.waiter = continuation
                     return nil
                 }
@@ -58,8 +62,9 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
         }
     }
 
-    public init(maxBatch: Int, commit: @escaping Commit) {
+    public init(maxBatch: Int, maxConcurrentBatches: Int = 1, commit: @escaping Commit) {
         self.maxBatch = max(1, maxBatch)
+        self.maxConcurrentBatches = max(1, maxConcurrentBatches)
         self.commit = commit
     }
 
@@ -69,41 +74,41 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
     /// Adds `item` to the next batch and returns its result once that batch has committed.
     public func submit(_ item: Item) async throws -> Output {
         let ticket = Ticket(item)
-        let leads = state.withLock { state -> Bool in
+        let batch = state.withLock { state -> [Ticket]? in
             state.waiting.append(ticket)
-            guard !state.leading else { return false }
-            state.leading = true
-            return true
+            guard state.inFlight < maxConcurrentBatches else { return nil }
+            state.inFlight += 1
+            return takeBatch(&state)
         }
-        if leads { await lead() }
+        if let batch { await lead(batch) }
         while true {
             switch await ticket.next() {
             case .done(let result): return try result.get()
-            case .lead: await lead()
+            case .lead(let batch): await lead(batch)
             }
         }
     }
 
-    /// Commits one batch, answers it, and passes leadership on (or gives it up when no one waits).
-    private func lead() async {
-        let batch = state.withLock { state -> [Ticket] in
-            let count = min(maxBatch, state.waiting.count)
-            let batch = Array(state.waiting.prefix(count))
-            state.waiting.removeFirst(count)
-            return batch
-        }
+    private func takeBatch(_ state: inout State) -> [Ticket] {
+        let count = min(maxBatch, state.waiting.count)
+        defer { state.waiting.removeFirst(count) }
+        return Array(state.waiting.prefix(count))
+    }
+
+    /// Commits `batch`, answers it, and passes the batch slot on (or frees it when no one waits).
+    private func lead(_ batch: [Ticket]) async {
         let results = await commit(batch.map(\.item))
         for (index, ticket) in batch.enumerated() {
             ticket.send(.done(index < results.count ? results[index] : .failure(StoreError.unavailable("no result for a batched write"))))
         }
-        let next = state.withLock { state -> Ticket? in
-            guard let next = state.waiting.first else {
-                state.leading = false
+        let next = state.withLock { state -> [Ticket]? in
+            guard !state.waiting.isEmpty else {
+                state.inFlight -= 1
                 return nil
             }
-            return next
+            return takeBatch(&state)
         }
-        next?.send(.lead)
+        if let next, let first = next.first { first.send(.lead(next)) }
     }
 }
 

@@ -28,7 +28,10 @@ public final class PostgresStore: Store, GroupCommittingStore {
         configuration.options.connectTimeout = .seconds(5)
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let client = client
-        ingests = GroupCommit(maxBatch: Self.ingestBatchLimit) { batch in
+        // Round trips, not fsyncs, bound PostgreSQL: a few batches at once keep several pooled
+        // connections busy, leaving the rest (and the LISTEN connection) for everything else.
+        let concurrentBatches = max(1, min(4, settings.poolSize - 2))
+        ingests = GroupCommit(maxBatch: Self.ingestBatchLimit, maxConcurrentBatches: concurrentBatches) { batch in
             await Self.commit(batch, client: client, settings: settings, logger: logger)
         }
     }
@@ -130,6 +133,11 @@ public final class PostgresStore: Store, GroupCommittingStore {
     {
         let delivery = pending.delivery
         let headers = pending.headers
+        if pending.activities.count == 1, pending.suppressions.isEmpty,
+            let outcome = try await ingestNewWithOneActivity(pending, pending.activities[0], connection, logger: logger)
+        {
+            return outcome
+        }
         // ON CONFLICT waits for a concurrent insert of the same key to commit or roll back,
         // then either inserts or yields nothing: exactly one winner across instances.
         let inserted = try await connection.query(
@@ -169,6 +177,18 @@ public final class PostgresStore: Store, GroupCommittingStore {
         }
         try await apply(pending.suppressions, connection, logger: logger)
         return IngestOutcome(activityIDs: ids, duplicate: false, inboundID: inboundID)
+    }
+
+    /// The common delivery in one round trip (see `IngestNewDelivery`); `nil` when the event id
+    /// is already taken and the caller records the duplicate.
+    private static func ingestNewWithOneActivity(
+        _ pending: PendingIngest, _ activity: NewActivity, _ connection: PostgresConnection, logger: Logger
+    ) async throws -> IngestOutcome? {
+        let statement = IngestNewDelivery(delivery: pending.delivery, headers: pending.headers, activity: activity)
+        // Read the stream to its end, so the connection is free for the next statement.
+        var rows: [IngestNewDelivery.Row] = []
+        for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+        return rows.first.map { IngestOutcome(activityIDs: [$0.1], duplicate: false, inboundID: $0.0) }
     }
 
     static func activityIDs(_ connection: PostgresConnection, inboundID: Int64, logger: Logger) async throws -> [Int64] {
