@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the full test suite: installs what is missing, starts a throwaway PostgreSQL cluster
 # and SMTP server, builds, runs the end-to-end smoke test of the real `cortex` binary on SQLite and on
-# PostgreSQL, then every Swift test against both stores. The servers are stopped on any exit.
+# PostgreSQL and a short smoke of the benchmark harness, then every Swift test against both stores. The servers are stopped on any exit.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -13,5 +13,9 @@ cortex_pg_start
 cortex_smtp_start
 swift build --build-tests
 scripts/smoke.sh .build/debug/cortex
+# The benchmark harness, a few seconds per store: it must keep working, and rows must equal 2xx
+# answers. Speed is measured on a release build with bench/run.sh, never here.
+bench/run.sh --smoke --binary .build/debug/cortex
+bench/run.sh --smoke --backend postgres --database-url "$CORTEX_TEST_DATABASE_URL" --binary .build/debug/cortex
 # A bound, so a hung test fails the run in minutes instead of holding CI to its limit.
 timeout --kill-after=60 1800 swift test
