@@ -240,4 +240,29 @@ import CortexTestSupport
         #expect(try await store.inboundEvents(InboundQuery()).compactMap(\.externalID).sorted() == ["good-1", "good-2"])
         }
     }
+
+    /// One batch touching one contact several times leaves it as the deliveries would one after
+    /// another: the last name given wins, a delivery without a name keeps the known one.
+    @Test(arguments: StoreBackend.enabled)
+    func aBatchUpdatingOneContactSeveralTimesKeepsTheLastNamesGiven(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+        let batching = try #require(store as? any GroupCommittingStore)
+        _ = try await store.ingest(delivery(id: "before"), activities: [activity(email: "ada@example.com", lastName: "Byron")])
+        let results = await batching.ingestTogether([
+            (delivery(id: "1"), [activity(email: "ada@example.com", firstName: "Augusta")]),
+            (delivery(id: "2"), [activity(email: "ada@example.com", firstName: "Ada")]),
+            (delivery(id: "3"), [activity(email: "ada@example.com")]),
+            (delivery(id: nil), [activity(email: "bo@example.com", firstName: "Bo")]),
+            (delivery(id: "4"), [activity(email: "bo@example.com")]),
+        ])
+        let outcomes = try results.map { try $0.get() }
+        #expect(outcomes.allSatisfy { !$0.duplicate && $0.activityIDs.count == 1 })
+        #expect(Set(outcomes.map(\.inboundID)).count == 5)
+        let ada = try #require(try await store.contact(email: .of("ada@example.com")))
+        #expect(ada.firstName == "Ada")
+        #expect(ada.lastName == "Byron")
+        #expect(try await store.contact(email: .of("bo@example.com"))?.firstName == "Bo")
+        #expect(try await store.activities(ActivityQuery(email: .of("ada@example.com"))).count == 4)
+        }
+    }
 }

@@ -94,13 +94,11 @@ public final class PostgresStore: Store, GroupCommittingStore {
     private static func commit(
         _ batch: [PendingIngest], client: PostgresClient, settings: PostgresSettings, logger: Logger
     ) async -> [Result<IngestOutcome, any Error>] {
-        if batch.count > 1 {
+        if batch.count > 1 || batch.first.map(IngestEligibility.init)?.isCommon == true {
             do {
                 let together = try await withDeadline(settings.operationTimeout) {
                     try await client.withTransaction(logger: logger) { connection in
-                        var outcomes: [IngestOutcome] = []
-                        for pending in batch { outcomes.append(try await Self.ingestOne(pending, connection, logger: logger)) }
-                        return outcomes
+                        try await Self.ingestBatch(batch, connection, logger: logger)
                     }
                 }
                 return together.map { .success($0) }
@@ -128,12 +126,48 @@ public final class PostgresStore: Store, GroupCommittingStore {
         return results
     }
 
+    /// Applies `batch` in one transaction: the common deliveries in one statement
+    /// (`IngestNewDeliveries`), then every other delivery (later deliveries of an event id seen
+    /// earlier in the batch, deliveries with no id, several activities or suppressions, and event
+    /// ids already taken) one by one, in batch order, so each duplicate finds its original.
+    private static func ingestBatch(_ batch: [PendingIngest], _ connection: PostgresConnection, logger: Logger) async throws
+        -> [IngestOutcome]
+    {
+        var seen = Set<String>()
+        var common: [(pending: PendingIngest, externalID: String, activity: NewActivity)] = []
+        var commonIndexes: [Int] = []
+        for (index, pending) in batch.enumerated() {
+            let key = pending.delivery.externalID.map { pending.delivery.source + "\u{0}" + $0 }
+            defer { if let key { seen.insert(key) } }
+            guard let key, !seen.contains(key), let externalID = pending.delivery.externalID,
+                IngestEligibility(pending).isCommon
+            else { continue }
+            common.append((pending, externalID, pending.activities[0]))
+            commonIndexes.append(index)
+        }
+        var outcomes = [IngestOutcome?](repeating: nil, count: batch.count)
+        if !common.isEmpty {
+            var inserted: [String: IngestOutcome] = [:]
+            for try await row in try await connection.execute(IngestNewDeliveries(deliveries: common), logger: logger) {
+                inserted[row.source + "\u{0}" + row.externalID] = IngestOutcome(
+                    activityIDs: [row.activityID], duplicate: false, inboundID: row.inboundID)
+            }
+            for (position, index) in commonIndexes.enumerated() {
+                outcomes[index] = inserted[common[position].pending.delivery.source + "\u{0}" + common[position].externalID]
+            }
+        }
+        for index in batch.indices where outcomes[index] == nil {
+            outcomes[index] = try await ingestOne(batch[index], connection, logger: logger)
+        }
+        return outcomes.map { $0! }
+    }
+
     private static func ingestOne(_ pending: PendingIngest, _ connection: PostgresConnection, logger: Logger) async throws
         -> IngestOutcome
     {
         let delivery = pending.delivery
         let headers = pending.headers
-        if pending.activities.count == 1, pending.suppressions.isEmpty,
+        if IngestEligibility(pending).isCommon,
             let outcome = try await ingestNewWithOneActivity(pending, pending.activities[0], connection, logger: logger)
         {
             return outcome
