@@ -8,7 +8,9 @@ import PostgresNIO
 ///
 /// Contacts are grouped by address first, because one statement may not upsert a row twice; the
 /// result is what the deliveries would have left one after another: the last name given wins,
-/// and a delivery without a name keeps the one known.
+/// and a delivery without a name keeps the one known. Rows are written in key order (event ids,
+/// addresses), so concurrent batches that share keys take their locks in the same order and
+/// wait for each other instead of deadlocking.
 struct IngestNewDeliveries: PostgresPreparedStatement {
     static let sql = """
         WITH input AS (
@@ -18,7 +20,8 @@ struct IngestNewDeliveries: PostgresPreparedStatement {
                                      first_name, has_first_name, last_name, has_last_name, type, occurred_us, metadata, ord)
         ), inbound AS (
             INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict)
-            SELECT source, external_id, cortex_ts(received_us), headers::jsonb, body, 'accepted' FROM input ORDER BY ord
+            SELECT source, external_id, cortex_ts(received_us), headers::jsonb, body, 'accepted' FROM input
+            ORDER BY source, external_id
             ON CONFLICT (source, external_id) WHERE verdict = 'accepted' AND external_id IS NOT NULL
             DO NOTHING
             RETURNING id, source, external_id
@@ -30,7 +33,7 @@ struct IngestNewDeliveries: PostgresPreparedStatement {
                    (array_agg(first_name ORDER BY ord DESC) FILTER (WHERE has_first_name))[1],
                    (array_agg(last_name ORDER BY ord DESC) FILTER (WHERE has_last_name))[1],
                    cortex_ts(min(received_us)), cortex_ts(max(received_us))
-            FROM accepted GROUP BY email
+            FROM accepted GROUP BY email ORDER BY email
             ON CONFLICT (email) DO UPDATE SET
                 first_name = COALESCE(excluded.first_name, contacts.first_name),
                 last_name = COALESCE(excluded.last_name, contacts.last_name),
