@@ -81,12 +81,8 @@ struct IngestNewDeliveries: PostgresPreparedStatement {
     }
 }
 
-/// Whether a delivery is the common kind the one-statement paths handle: one activity, no
-/// suppression change.
-struct IngestEligibility {
-    let isCommon: Bool
-
-    init(_ pending: PendingIngest) {
-        isCommon = pending.activities.count == 1 && pending.suppressions.isEmpty
-    }
+extension PendingIngest {
+    /// Whether this is the common kind of delivery the one-statement paths write: one activity,
+    /// no suppression change.
+    var isCommon: Bool { activities.count == 1 && suppressions.isEmpty }
 }

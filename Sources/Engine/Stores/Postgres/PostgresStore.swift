@@ -94,7 +94,7 @@ public final class PostgresStore: Store, GroupCommittingStore {
     private static func commit(
         _ batch: [PendingIngest], client: PostgresClient, settings: PostgresSettings, logger: Logger
     ) async -> [Result<IngestOutcome, any Error>] {
-        if batch.count > 1 || batch.first.map(IngestEligibility.init)?.isCommon == true {
+        if batch.count > 1 || batch.first?.isCommon == true {
             do {
                 let together = try await withDeadline(settings.operationTimeout) {
                     try await client.withTransaction(logger: logger) { connection in
@@ -140,7 +140,7 @@ public final class PostgresStore: Store, GroupCommittingStore {
             let key = pending.delivery.externalID.map { pending.delivery.source + "\u{0}" + $0 }
             defer { if let key { seen.insert(key) } }
             guard let key, !seen.contains(key), let externalID = pending.delivery.externalID,
-                IngestEligibility(pending).isCommon
+                pending.isCommon
             else { continue }
             common.append((pending, externalID, pending.activities[0]))
             commonIndexes.append(index)
@@ -167,7 +167,7 @@ public final class PostgresStore: Store, GroupCommittingStore {
     {
         let delivery = pending.delivery
         let headers = pending.headers
-        if IngestEligibility(pending).isCommon,
+        if pending.isCommon,
             let outcome = try await ingestNewWithOneActivity(pending, pending.activities[0], connection, logger: logger)
         {
             return outcome
