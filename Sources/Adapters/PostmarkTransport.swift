@@ -86,7 +86,7 @@ public struct PostmarkTransport: MailTransport {
         if let trackOpens = message.trackOpens { fields.append(("TrackOpens", .bool(trackOpens))) }
         if let trackLinks = message.trackLinks { fields.append(("TrackLinks", .string(trackLinks.rawValue))) }
         if !message.headers.isEmpty {
-            fields.append(("Headers", .array(message.headers.map { .object(["Name": .string($0.name), "Value": .string($0.value)]) })))
+            fields.append(("Headers", .array(message.headers.map(\.json))))
         }
         return .object(JSONObject(fields))
     }

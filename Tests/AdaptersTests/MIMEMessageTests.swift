@@ -80,18 +80,16 @@ import Testing
         let input = Array(text.utf8)
         var index = 0
         while index < input.count {
-            if input[index] == UInt8(ascii: "="), index + 2 < input.count + 1 {
-                if index + 2 < input.count + 0, input[index + 1] == 0x0D, input[index + 2] == 0x0A {
-                    index += 3
-                    continue
-                }
-                let hex = String(decoding: input[(index + 1)...(index + 2)], as: UTF8.self)
-                bytes.append(UInt8(hex, radix: 16)!)
-                index += 3
-            } else {
+            guard input[index] == UInt8(ascii: "="), index + 2 < input.count else {
                 bytes.append(input[index])
                 index += 1
+                continue
             }
+            // `=` CRLF is a soft line break; `=XX` a byte.
+            if input[index + 1] != 0x0D || input[index + 2] != 0x0A {
+                bytes.append(UInt8(String(decoding: input[(index + 1)...(index + 2)], as: UTF8.self), radix: 16)!)
+            }
+            index += 3
         }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -131,6 +131,6 @@ extension Duration {
     /// The duration in whole microseconds, rounded up.
     fileprivate var microsecondsRoundedUp: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + (attoseconds + 999_999_999_999 - 1) / 1_000_000_000_000
+        return seconds * 1_000_000 + (attoseconds + 999_999_999_999) / 1_000_000_000_000
     }
 }

@@ -47,18 +47,21 @@ public struct SMTPTransport: MailTransport {
                 results.append(.rejected(reason: reason, suppressRecipient: false))
             case .deferred(let reason):
                 results.append(.deferred(reason: reason, retryAfter: nil))
-            case .connection(let reason), .misconfigured(let reason):
-                // Messages the server already took must be recorded as sent, never resent: only
-                // when none was taken may the whole call fail.
-                if !anySent {
-                    if case .misconfigured = Self.classify(reply) { throw TransportError(.misconfigured, reason) }
-                    throw TransportError(.throttled(retryAfter: nil), reason)
-                }
-                results += Array(repeating: .deferred(reason: reason, retryAfter: nil), count: batch.count - results.count)
-                return results
+            case .connection(let reason):
+                guard anySent else { throw TransportError(.throttled(retryAfter: nil), reason) }
+                return results + Self.deferRest(of: batch, after: results, reason: reason)
+            case .misconfigured(let reason):
+                guard anySent else { throw TransportError(.misconfigured, reason) }
+                return results + Self.deferRest(of: batch, after: results, reason: reason)
             }
         }
         return results
+    }
+
+    /// Messages the server already took must be recorded as sent, never resent, so once one is
+    /// taken a failing connection defers the rest of the batch instead of failing the call.
+    private static func deferRest(of batch: [OutgoingEmail], after results: [DeliveryResult], reason: String) -> [DeliveryResult] {
+        Array(repeating: .deferred(reason: reason, retryAfter: nil), count: batch.count - results.count)
     }
 
     /// What one reply means.

@@ -7,7 +7,7 @@ public enum DeliveryOptionsJSON {
         if let trackOpens = message.trackOpens { members.append(("track_opens", .bool(trackOpens))) }
         if let trackLinks = message.trackLinks { members.append(("track_links", .string(trackLinks.rawValue))) }
         if !message.headers.isEmpty {
-            members.append(("headers", .array(message.headers.map { .object(["Name": .string($0.name), "Value": .string($0.value)]) })))
+            members.append(("headers", .array(message.headers.map(\.json))))
         }
         return JSON.object(JSONObject(members)).serialized()
     }
@@ -25,4 +25,9 @@ public enum DeliveryOptionsJSON {
             }
         }
     }
+}
+
+extension MailHeader {
+    /// `{"Name": ..., "Value": ...}`, the form of Postmark's `Headers` and of the ledger.
+    public var json: JSON { .object(["Name": .string(name), "Value": .string(value)]) }
 }

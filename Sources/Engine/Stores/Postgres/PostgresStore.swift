@@ -88,40 +88,29 @@ public final class PostgresStore: Store, GroupCommittingStore {
     }
 
     /// Commits `batch` in one transaction on one connection, in order (a second delivery of an
-    /// event in the batch sees the first and becomes its duplicate). When the transaction fails,
-    /// nothing of it is stored, and each delivery is retried in a transaction of its own so that
-    /// one bad delivery fails alone.
+    /// event in the batch sees the first and becomes its duplicate). When the server refuses a
+    /// statement, nothing of the batch is stored, and each delivery is retried in a transaction
+    /// of its own so that one bad delivery fails alone.
     private static func commit(
         _ batch: [PendingIngest], client: PostgresClient, settings: PostgresSettings, logger: Logger
     ) async -> [Result<IngestOutcome, any Error>] {
-        if batch.count > 1 || batch.first?.isCommon == true {
-            do {
-                let together = try await withDeadline(settings.operationTimeout) {
-                    try await client.withTransaction(logger: logger) { connection in
-                        try await Self.ingestBatch(batch, connection, logger: logger)
-                    }
+        do {
+            let outcomes = try await withDeadline(settings.operationTimeout) {
+                try await client.withTransaction(logger: logger) { connection in
+                    try await Self.ingestBatch(batch, connection, logger: logger)
                 }
-                return together.map { .success($0) }
-            } catch {
-                // Only a statement the server refused is worth retrying one by one; a lost or
-                // silent server fails the whole batch at once instead of once per delivery.
-                guard Self.serverRefusedStatement(error) else {
-                    let failure = Self.unavailable(error, settings)
-                    return batch.map { _ in .failure(failure) }
-                }
+            }
+            return outcomes.map { .success($0) }
+        } catch {
+            // A lost or silent server fails the whole batch at once instead of once per delivery.
+            guard batch.count > 1, Self.serverRefusedStatement(error) else {
+                let failure = Self.storeError(error, settings)
+                return batch.map { _ in .failure(failure) }
             }
         }
         var results: [Result<IngestOutcome, any Error>] = []
         for pending in batch {
-            do {
-                results.append(.success(try await mapped(settings) {
-                    try await client.withTransaction(logger: logger) { connection in
-                        try await Self.ingestOne(pending, connection, logger: logger)
-                    }
-                }))
-            } catch {
-                results.append(.failure(error))
-            }
+            results.append(await commit([pending], client: client, settings: settings, logger: logger)[0])
         }
         return results
     }
@@ -162,16 +151,13 @@ public final class PostgresStore: Store, GroupCommittingStore {
         return outcomes.map { $0! }
     }
 
+    /// One delivery, statement by statement: duplicates, deliveries without an event id, and
+    /// those with several activities or suppression changes.
     private static func ingestOne(_ pending: PendingIngest, _ connection: PostgresConnection, logger: Logger) async throws
         -> IngestOutcome
     {
         let delivery = pending.delivery
         let headers = pending.headers
-        if pending.isCommon,
-            let outcome = try await ingestNewWithOneActivity(pending, pending.activities[0], connection, logger: logger)
-        {
-            return outcome
-        }
         // ON CONFLICT waits for a concurrent insert of the same key to commit or roll back,
         // then either inserts or yields nothing: exactly one winner across instances.
         let inserted = try await connection.query(
@@ -211,18 +197,6 @@ public final class PostgresStore: Store, GroupCommittingStore {
         }
         try await apply(pending.suppressions, connection, logger: logger)
         return IngestOutcome(activityIDs: ids, duplicate: false, inboundID: inboundID)
-    }
-
-    /// The common delivery in one round trip (see `IngestNewDelivery`); `nil` when the event id
-    /// is already taken and the caller records the duplicate.
-    private static func ingestNewWithOneActivity(
-        _ pending: PendingIngest, _ activity: NewActivity, _ connection: PostgresConnection, logger: Logger
-    ) async throws -> IngestOutcome? {
-        let statement = IngestNewDelivery(delivery: pending.delivery, headers: pending.headers, activity: activity)
-        // Read the stream to its end, so the connection is free for the next statement.
-        var rows: [IngestNewDelivery.Row] = []
-        for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
-        return rows.first.map { IngestOutcome(activityIDs: [$0.1], duplicate: false, inboundID: $0.0) }
     }
 
     static func activityIDs(_ connection: PostgresConnection, inboundID: Int64, logger: Logger) async throws -> [Int64] {
@@ -345,21 +319,10 @@ public final class PostgresStore: Store, GroupCommittingStore {
     /// Runs `body` within the operation timeout, turning PostgreSQL and connection failures into
     /// `StoreError`, so callers above Engine never see PostgresNIO's types and never wait long.
     func mapped<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await Self.mapped(settings, body)
-    }
-
-    private static func mapped<T: Sendable>(
-        _ settings: PostgresSettings, _ body: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
         do {
             return try await withDeadline(settings.operationTimeout, body)
-        } catch is DeadlineExceeded {
-            throw StoreError.unavailable(
-                "PostgreSQL did not answer within \(settings.operationTimeout) (\(settings.redactedURL))")
-        } catch is CancellationError {
-            throw CancellationError()
         } catch {
-            throw Self.storeError(error)
+            throw Self.storeError(error, settings)
         }
     }
 
@@ -373,8 +336,9 @@ public final class PostgresStore: Store, GroupCommittingStore {
         }
     }
 
-    /// The store error for a failed batch.
-    private static func unavailable(_ error: any Error, _ settings: PostgresSettings) -> any Error {
+    /// What a failed database call becomes: cancellation stays cancellation, a passed deadline
+    /// and every PostgreSQL or connection failure become a `StoreError`.
+    private static func storeError(_ error: any Error, _ settings: PostgresSettings) -> any Error {
         if error is CancellationError { return error }
         if error is DeadlineExceeded {
             return StoreError.unavailable("PostgreSQL did not answer within \(settings.operationTimeout) (\(settings.redactedURL))")
