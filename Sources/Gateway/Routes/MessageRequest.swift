@@ -17,7 +17,7 @@ enum MessageRequest {
         }
         guard Mailbox(from) != nil else { throw .invalidField("from", "must be an address or \"Name <address>\"") }
         guard var subject = string(object, "subject"), !subject.isEmpty, subject.count <= maximumSubjectLength,
-            !subject.contains(where: { $0 == "\r" || $0 == "\n" })
+            MailHeader.isOneLine(subject)
         else {
             throw .invalidField("subject", "must be one line of 1 to \(maximumSubjectLength) characters")
         }
@@ -34,8 +34,8 @@ enum MessageRequest {
             stream = parsed
         }
         let tag = try optionalString(object, "tag")
-        guard (tag?.count ?? 0) <= maximumTagLength else {
-            throw .invalidField("tag", "must be at most \(maximumTagLength) characters")
+        guard (tag?.count ?? 0) <= maximumTagLength, tag.map(MailHeader.isOneLine) ?? true else {
+            throw .invalidField("tag", "must be one line of at most \(maximumTagLength) characters")
         }
         var metadata = "{}"
         if let value = object["metadata"], !value.isNull {
@@ -46,13 +46,21 @@ enum MessageRequest {
         }
         if let value = object["model"], !value.isNull {
             guard let model = value.objectValue else { throw .invalidField("model", "must be a JSON object") }
-            subject = try MessageTemplate.render(subject, field: "subject", model: model, html: false)
-            html = try html.map { (template) throws(InputError) in try MessageTemplate.render(template, field: "html", model: model, html: true) }
-            text = try text.map { (template) throws(InputError) in try MessageTemplate.render(template, field: "text", model: model, html: false) }
+            subject = try MessageTemplate.render(subject, field: "subject", model: model, html: false, limits: .subject)
+            html = try html.map { (template) throws(InputError) in
+                try MessageTemplate.render(template, field: "html", model: model, html: true, limits: .body)
+            }
+            text = try text.map { (template) throws(InputError) in
+                try MessageTemplate.render(template, field: "text", model: model, html: false, limits: .body)
+            }
             // A value from the model must not break the subject onto a second header line.
-            guard !subject.contains(where: { $0 == "\r" || $0 == "\n" }), !subject.isEmpty else {
+            guard MailHeader.isOneLine(subject), !subject.isEmpty else {
                 throw .invalidField("subject", "must render to one non-empty line")
             }
+        }
+        // Checked on what will be sent, after rendering: one header line holds 998 octets.
+        guard subject.utf8.count <= TemplateLimits.subject.maximumOutputBytes else {
+            throw .invalidField("subject", "must be at most \(TemplateLimits.subject.maximumOutputBytes) bytes")
         }
         let key = try optionalString(object, "idempotency_key")
         guard key.map({ !$0.isEmpty && $0.utf8.count <= maximumKeyLength }) ?? true else {
@@ -105,9 +113,7 @@ enum MessageRequest {
             guard !MailHeader.reservedNames.contains(name.lowercased()) else {
                 throw .invalidField("headers", "\(name) is set by Cortex from the message's own fields")
             }
-            guard let text = value.stringValue, text.utf8.count <= 900,
-                !text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F })
-            else { throw .invalidField("headers", "the value of \(name) must be one line of at most 900 bytes") }
+            guard let text = value.stringValue, text.utf8.count <= 900, MailHeader.isOneLine(text) else { throw .invalidField("headers", "the value of \(name) must be one line of at most 900 bytes") }
             return MailHeader(name: name, value: text)
         }
     }
