@@ -20,9 +20,21 @@ public struct InboundDelivery: Sendable {
         self.body = body
     }
 
-    /// The headers as a JSON object, as archived.
+    /// The headers as a JSON object, as archived. A repeated header becomes one member whose
+    /// values are joined by ", " (RFC 9110 §5.3), so the archive never holds a JSON object with
+    /// a repeated key, which Cortex's own parser refuses.
     public var headersJSON: String {
-        JSON.object(JSONObject(headers.map { (key: $0.name, value: JSON.string($0.value)) })).serialized()
+        var members: [(key: String, value: JSON)] = []
+        var positions: [String: Int] = [:]
+        for header in headers {
+            if let position = positions[header.name], case .string(let first) = members[position].value {
+                members[position].value = .string(first + ", " + header.value)
+            } else {
+                positions[header.name] = members.count
+                members.append((key: header.name, value: .string(header.value)))
+            }
+        }
+        return JSON.object(JSONObject(members)).serialized()
     }
 }
 
