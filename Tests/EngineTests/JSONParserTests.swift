@@ -60,4 +60,26 @@ import Testing
     @Test func skipsAByteOrderMark() throws {
         #expect(try JSONParser.parse([0xEF, 0xBB, 0xBF] + Array("{}".utf8)) == .object([:]))
     }
+
+    @Test(arguments: [
+        #"{"a":1,"a":2}"#, #"{"data":{"email":"b@x.io","email":"c@x.io"}}"#, #"[{"k":1},{"k":1,"k":1}]"#,
+        #"{"a":1,"\u0061":2}"#,
+        // Past the point where the parser switches from a scan to a set.
+        "{" + (0..<20).map { "\"k\($0)\":\($0)" }.joined(separator: ",") + ",\"k19\":0}",
+    ])
+    func refusesRepeatedKeys(text: String) throws {
+        let failure = try #require(throws: JSONParser.Failure.self) { try parse(text) }
+        #expect(failure.isDuplicateKey)
+        #expect(failure.reason.contains("appears twice"))
+    }
+
+    @Test func theSameKeyInSiblingObjectsIsNoRepeat() throws {
+        let many = "{" + (0..<20).map { "\"k\($0)\":{\"k\":\($0)}" }.joined(separator: ",") + "}"
+        #expect(throws: Never.self) { try parse(many) }
+        #expect(throws: Never.self) { try parse(#"[{"a":1},{"a":2}]"#) }
+        #expect(throws: Never.self) { try parse(#"{"a":1,"A":2}"#) }
+        #expect(try JSONParser.parse(Array("{}".utf8)) == .object([:]))
+        let malformed = try #require(throws: JSONParser.Failure.self) { try parse("{") }
+        #expect(!malformed.isDuplicateKey)
+    }
 }

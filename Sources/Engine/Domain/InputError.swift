@@ -18,6 +18,13 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func invalidJSON(_ detail: String) -> InputError {
         InputError(code: "invalid_json", message: "the body is not valid JSON: \(detail)")
     }
+    /// A JSON parse failure as the 400 it becomes: `duplicate_key` for a repeated object key
+    /// (the document is well-formed, but ambiguous), `invalid_json` for anything else.
+    public static func json(_ failure: JSONParser.Failure) -> InputError {
+        failure.isDuplicateKey
+            ? InputError(code: "duplicate_key", message: "the body repeats a key: \(failure.description)")
+            : .invalidJSON(failure.description)
+    }
     public static let missingType = InputError(code: "missing_type", message: "the event has no \"type\" string")
     public static let missingEmail = InputError(code: "missing_email", message: "the event has no \"data.email\"")
     public static func invalidEmail(_ field: String) -> InputError {

@@ -6,7 +6,7 @@ public enum InboundPayload {
         do {
             root = try JSONParser.parse(body)
         } catch {
-            throw .invalidJSON(error.description)
+            throw .json(error)
         }
         guard let object = root.objectValue else { throw .invalidJSON("the top level must be an object") }
         // PostgreSQL cannot store U+0000 in text or jsonb; refuse it on every backend alike.

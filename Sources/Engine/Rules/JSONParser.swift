@@ -7,7 +7,15 @@ public struct JSONParser {
     public struct Failure: Error, Equatable, CustomStringConvertible {
         public let reason: String
         public let offset: Int
+        /// True when the document is well-formed but an object repeats a key.
+        public var isDuplicateKey = false
         public var description: String { "\(reason) at byte \(offset)" }
+
+        init(reason: String, offset: Int, isDuplicateKey: Bool = false) {
+            self.reason = reason
+            self.offset = offset
+            self.isDuplicateKey = isDuplicateKey
+        }
     }
 
     /// The deepest nesting accepted; deeper documents are rejected, not parsed.
@@ -37,6 +45,11 @@ public struct JSONParser {
 
     private func failure(_ reason: String) -> Failure {
         Failure(reason: reason, offset: index)
+    }
+
+    private func duplicate(_ key: String, at offset: Int) -> Failure {
+        let shown = key.count > 64 ? String(key.prefix(64)) + "..." : key
+        return Failure(reason: "the key \"\(shown)\" appears twice in one object", offset: offset, isDuplicateKey: true)
     }
 
     private var current: UInt8? { index < buffer.count ? buffer[index] : nil }
@@ -75,6 +88,7 @@ public struct JSONParser {
         guard depth <= JSONParser.maximumDepth else { throw failure("nesting deeper than \(JSONParser.maximumDepth)") }
         index += 1
         var members: [(key: String, value: JSON)] = []
+        var keys: Set<String>?
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             index += 1
@@ -83,7 +97,18 @@ public struct JSONParser {
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw failure("expected a string key") }
+            let keyOffset = index
             let key = try parseString()
+            // A repeated key is refused: readers disagree on which one wins (Cortex took the
+            // first for the contact while a last-key-wins reader of the stored metadata saw the
+            // second), so one document would mean two things. Small objects are scanned; larger
+            // ones keep a set, so a hostile object of many keys stays linear.
+            if keys != nil || members.count >= 8 {
+                if keys == nil { keys = Set(members.map(\.key)) }
+                if !keys!.insert(key).inserted { throw duplicate(key, at: keyOffset) }
+            } else if members.contains(where: { $0.key == key }) {
+                throw duplicate(key, at: keyOffset)
+            }
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw failure("expected ':'") }
             index += 1

@@ -25,7 +25,7 @@ struct MessageRoutes {
             do throws(JSONParser.Failure) {
                 root = try JSONParser.parse(body)
             } catch {
-                throw InputError.invalidJSON(error.description)
+                throw InputError.json(error)
             }
             guard case .array(let items) = root, !items.isEmpty, items.count <= Self.maximumBatch else {
                 throw InputError.invalidField("body", "must be an array of 1 to \(Self.maximumBatch) messages")
