@@ -33,6 +33,9 @@ struct MessageRoutes {
             // Each message stands alone: one bad message does not refuse the others.
             var results: [JSON] = []
             for (index, item) in items.enumerated() {
+                // Each message's templates are bounded, but 500 of them at the bound are seconds
+                // of work: let other requests (health checks among them) run between messages.
+                await Task.yield()
                 do {
                     guard let object = item.objectValue, !item.containsNUL else {
                         throw InputError.invalidField("[\(index)]", "must be a message object")
