@@ -255,8 +255,10 @@ public struct FilterParser {
     private static func path(_ dotted: String, at pointer: Pointer) throws(FilterError) -> [String] {
         let segments = dotted.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard !dotted.isEmpty, !segments.contains(where: \.isEmpty), segments.count <= maximumPathSegments,
-            dotted.utf8.count <= 255, !dotted.utf8.contains(0)
-        else { throw .at(pointer, "is not a path: dotted keys, at most \(maximumPathSegments) of them, none empty") }
+            dotted.utf8.count <= 255, !dotted.utf8.contains(where: { $0 == 0 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+        else {
+            throw .at(pointer, "is not a path: dotted keys, at most \(maximumPathSegments) of them, none empty, without \" or \\")
+        }
         return segments
     }
 
