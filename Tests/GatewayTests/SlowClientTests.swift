@@ -63,7 +63,7 @@ import Testing
             let idleSince = ContinuousClock.now
             let unread = try await connection.closedByServer(within: .seconds(15))
             #expect(unread.isEmpty)  // closed silently, no 408 to a client that asked nothing
-            #expect(ContinuousClock.now - idleSince >= .milliseconds(2700))
+            #expect(ContinuousClock.now - idleSince >= .seconds(2))  // the idle timeout (3 s), not the header timeout (1 s)
         }
     }
 
