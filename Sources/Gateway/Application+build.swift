@@ -3,6 +3,7 @@ import Adapters
 import Engine
 import Hummingbird
 import Logging
+import NIOCore
 
 /// What the HTTP application is built from; tests pass their own store and clock.
 struct AppDependencies: Sendable {
@@ -69,6 +70,10 @@ func buildApplication(_ dependencies: AppDependencies) -> Application<RouterResp
     let database = dependencies.store.description
     return Application(
         router: buildRouter(dependencies),
+        server: .cortex(
+            timeouts: ConnectionGuard.Timeouts(
+                header: TimeAmount(configuration.httpHeaderTimeout), idle: TimeAmount(configuration.httpIdleTimeout)),
+            maxConnections: configuration.httpMaxConnections),
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "cortex"),
         services: (dependencies.runsStoreServices ? dependencies.store.services : [])

@@ -33,6 +33,13 @@ struct CortexConfiguration: Sendable {
     /// Messages per second across the provider (`CORTEX_SEND_RATE`); `nil` for the provider default.
     var sendRate: Double?
     var logLevel: Logger.Level = .notice
+    /// `CORTEX_HTTP_HEADER_TIMEOUT`: a request head must be complete this long after its first
+    /// byte (and a fresh connection must send one), and a body may not stall longer.
+    var httpHeaderTimeout: Duration = .seconds(30)
+    /// `CORTEX_HTTP_IDLE_TIMEOUT`: a keep-alive connection with nothing in flight is closed after this.
+    var httpIdleTimeout: Duration = .seconds(75)
+    /// `CORTEX_HTTP_MAX_CONNECTIONS`: connections served at once; beyond it, 503 and close.
+    var httpMaxConnections = 1024
 
     init() {}
 
@@ -43,6 +50,15 @@ struct CortexConfiguration: Sendable {
                 throw ConfigurationError("CORTEX_HTTP_PORT must be a port number from 0 to 65535, got \"\(port)\"")
             }
             self.port = value
+        }
+        httpHeaderTimeout = try Self.seconds(reader, "cortex.http.header.timeout", "CORTEX_HTTP_HEADER_TIMEOUT") ?? httpHeaderTimeout
+        httpIdleTimeout = try Self.seconds(reader, "cortex.http.idle.timeout", "CORTEX_HTTP_IDLE_TIMEOUT") ?? httpIdleTimeout
+        if let count = Self.nonEmpty(reader.string(forKey: "cortex.http.max.connections")) {
+            guard let value = Int(count), (1...1_000_000).contains(value) else {
+                throw ConfigurationError(
+                    "CORTEX_HTTP_MAX_CONNECTIONS must be an integer from 1 to 1000000, got \"\(count)\"")
+            }
+            httpMaxConnections = value
         }
         var poolSize = DatabaseLocation.defaultPoolSize
         if let size = Self.nonEmpty(reader.string(forKey: "cortex.database.pool.size")) {
@@ -127,6 +143,15 @@ struct CortexConfiguration: Sendable {
             }
             logLevel = value
         }
+    }
+
+    /// A positive number of seconds (fractions allowed) up to a day, or `nil` when unset.
+    private static func seconds(_ reader: ConfigReader, _ key: ConfigKey, _ variable: String) throws(ConfigurationError) -> Duration? {
+        guard let text = nonEmpty(reader.string(forKey: key)) else { return nil }
+        guard let value = Double(text), value > 0, value <= 86_400 else {
+            throw ConfigurationError("\(variable) must be a number of seconds above 0 and at most 86400, got \"\(text)\"")
+        }
+        return .milliseconds(Int64((value * 1000).rounded(.up)))
     }
 
     private static func nonEmpty(_ value: String?) -> String? {

@@ -42,6 +42,28 @@ struct APIError: Error, HTTPResponseError, Sendable {
         }
     }
 
+    /// Client faults in HTTP/1 framing; each closes the connection, whose framing is now unknown.
+    static func from(_ fault: HTTPClientFault) -> APIError {
+        var error =
+            switch fault {
+            case .malformed(let detail): APIError(.badRequest, code: "invalid_request", "the request is not valid HTTP/1.1: \(detail)")
+            case .headerTooLarge:
+                APIError(
+                    .init(code: 431, reasonPhrase: "Request Header Fields Too Large"), code: "header_too_large",
+                    "the request header section is too large or has too many fields")
+            case .invalidContentLength:
+                APIError(.badRequest, code: "invalid_content_length", "Content-Length is not valid for this request")
+            case .invalidChunk: APIError(.badRequest, code: "invalid_chunk", "the chunked body is malformed")
+            case .unsupportedTransferCoding(let coding):
+                APIError(.notImplemented, code: "not_implemented", "Transfer-Encoding \"\(coding)\" is not supported; use chunked")
+            case .timeout: APIError(.requestTimeout, code: "request_timeout", "the request was not received in time")
+            // Counted as a 400 in /metrics; the client is usually gone and never reads it.
+            case .disconnected: APIError(.badRequest, code: "client_disconnected", "the client closed the connection mid-request")
+            }
+        error.extraHeaders[.connection] = "close"
+        return error
+    }
+
     static func notFound(_ what: String) -> APIError {
         APIError(.notFound, code: "not_found", what)
     }
@@ -52,6 +74,14 @@ struct APIError: Error, HTTPResponseError, Sendable {
 
     static let payloadTooLarge = APIError(
         .contentTooLarge, code: "payload_too_large", "the body is larger than \(BodyLimit.maximumBytes) bytes")
+
+    static let tooManyConnections: APIError = {
+        var error = APIError(
+            .serviceUnavailable, code: "too_many_connections", "the server has too many open connections; retry shortly")
+        error.extraHeaders[.connection] = "close"
+        error.extraHeaders[.retryAfter] = "1"
+        return error
+    }()
 
     static let databaseUnavailable = APIError(
         .serviceUnavailable, code: "database_unavailable", "the database is not reachable; retry later")

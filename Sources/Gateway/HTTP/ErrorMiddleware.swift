@@ -51,6 +51,9 @@ struct ErrorMiddleware: RouterMiddleware {
             default:
                 return APIError(error.status, code: "http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
             }
+        case let fault as HTTPClientFault:
+            context.logger.debug("HTTP client fault", metadata: ["fault": "\(fault)"])
+            return APIError.from(fault)
         case let error as StoreError:
             if error.isNotFound { return .notFound(error.message) }
             context.logger.error("database failure", metadata: ["error": "\(error)"])
