@@ -95,6 +95,7 @@ let package = Package(
             dependencies: [
                 "Engine",
                 "CortexTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -70,7 +70,7 @@ struct TestApp {
     var dependencies: AppDependencies {
         AppDependencies(
             configuration: configuration, store: store, clock: clock, logger: StoreBackend.quietLogger,
-            runsStoreServices: runsStoreServices, runsSender: false, senderStatus: senderStatus)
+            runsStoreServices: runsStoreServices, runsSender: false, runsArchivePruner: false, senderStatus: senderStatus)
     }
 
     func test<Value: Sendable>(_ body: @Sendable @escaping (any TestClientProtocol) async throws -> Value) async throws -> Value {
