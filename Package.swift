@@ -96,6 +96,7 @@ let package = Package(
             dependencies: [
                 "Engine",
                 "CortexTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -4,6 +4,7 @@ import Engine
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// What the HTTP application is built from; tests pass their own store and clock.
 struct AppDependencies: Sendable {
@@ -15,6 +16,8 @@ struct AppDependencies: Sendable {
     var runsStoreServices = true
     /// False when the caller drives the sender itself (tests, one pass at a time).
     var runsSender = true
+    /// False when the caller runs no archive pruner (tests of other things).
+    var runsArchivePruner = true
 
     /// Shared by the sender and `/readyz`, which reports a paused sender.
     var senderStatus = SenderStatus()
@@ -37,6 +40,16 @@ struct AppDependencies: Sendable {
         SenderWorker(
             store: store, transport: transport, clock: clock, ratePerSecond: configuration.sendRate, logger: logger,
             status: senderStatus, startAfter: migrated)
+    }
+
+    /// The archive pruner, unless retention is off (0 days) or the caller runs none.
+    var archivePruners: [any Service] {
+        guard runsArchivePruner, configuration.archiveRetentionDays > 0 else { return [] }
+        return [
+            ArchivePruner(
+                store: store, clock: clock, retentionDays: configuration.archiveRetentionDays, logger: logger,
+                startAfter: migrated)
+        ]
     }
 }
 
@@ -77,7 +90,7 @@ func buildApplication(_ dependencies: AppDependencies) -> Application<RouterResp
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "cortex"),
         services: (dependencies.runsStoreServices ? dependencies.store.services : [])
-            + (dependencies.runsSender ? [dependencies.sender()] : []),
+            + (dependencies.runsSender ? [dependencies.sender()] : []) + dependencies.archivePruners,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.notice(

@@ -53,6 +53,8 @@ import Testing
         ["CORTEX_MAIL_PROVIDER": "postmark"], ["CORTEX_MAIL_PROVIDER": "smtp"], ["CORTEX_LOG_LEVEL": "loud"],
         ["CORTEX_POSTMARK_WEBHOOK_USER": "hook"], ["CORTEX_POSTMARK_WEBHOOK_PASSWORD": "a,b"],
         ["CORTEX_MAIL_FROM": "not an address"],
+        ["CORTEX_ARCHIVE_RETENTION_DAYS": "-1"], ["CORTEX_ARCHIVE_RETENTION_DAYS": "thirty"],
+        ["CORTEX_ARCHIVE_RETENTION_DAYS": "1.5"], ["CORTEX_ARCHIVE_RETENTION_DAYS": "36501"],
     ])
     func refusesUnusableSettingsWithAMessageNamingThem(environment: [String: String]) async throws {
         await #expect {
@@ -61,6 +63,12 @@ import Testing
             guard let error = error as? ConfigurationError else { return false }
             return error.message.contains(environment.keys.first!)
         }
+    }
+
+    @Test func archiveRetentionIsThirtyDaysUnlessSetAndZeroKeepsForever() async throws {
+        #expect(try await configuration([:]).archiveRetentionDays == 30)
+        #expect(try await configuration(["CORTEX_ARCHIVE_RETENTION_DAYS": "7"]).archiveRetentionDays == 7)
+        #expect(try await configuration(["CORTEX_ARCHIVE_RETENTION_DAYS": "0"]).archiveRetentionDays == 0)
     }
 
     @Test func readsSMTPSettingsWithTheRightSecurityPerScheme() async throws {

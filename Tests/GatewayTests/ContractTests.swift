@@ -36,4 +36,16 @@ import Testing
         let fields = Set(try #require(ResourceJSON.activity(activity).objectValue).members.map(\.key))
         #expect(fields == required)
     }
+
+    @Test func anArchivedDeliveryHasExactlyTheFieldsOfItsSchema() async throws {
+        let schema = try #require(try Self.load("openapi.json")["components"]?["schemas"]?["InboundEvent"])
+        let required = Set(try #require(schema["required"]?.arrayValue).compactMap(\.stringValue))
+        let documented = Set(try #require(schema["properties"]?.objectValue).members.map(\.key))
+        let event = InboundEvent(
+            id: 1, source: "checkout", externalID: nil, receivedAt: TestApp.start, headers: "{}", body: [],
+            verdict: .accepted, reason: nil)
+        let fields = Set(try #require(ResourceJSON.inbound(event).objectValue).members.map(\.key))
+        #expect(fields == required)
+        #expect(fields == documented)
+    }
 }

@@ -26,6 +26,8 @@ struct TestApp {
     var runsStoreServices = true
     /// One status for the app's `/readyz` and the senders a test drives.
     let senderStatus = SenderStatus()
+    /// Where the app logs; quiet unless a test records it.
+    var logger = StoreBackend.quietLogger
 
     static func make(_ configure: (inout CortexConfiguration) -> Void = { _ in }) async throws -> TestApp {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cortex-gw-\(UUID().uuidString)")
@@ -69,8 +71,8 @@ struct TestApp {
 
     var dependencies: AppDependencies {
         AppDependencies(
-            configuration: configuration, store: store, clock: clock, logger: StoreBackend.quietLogger,
-            runsStoreServices: runsStoreServices, runsSender: false, senderStatus: senderStatus)
+            configuration: configuration, store: store, clock: clock, logger: logger,
+            runsStoreServices: runsStoreServices, runsSender: false, runsArchivePruner: false, senderStatus: senderStatus)
     }
 
     func test<Value: Sendable>(_ body: @Sendable @escaping (any TestClientProtocol) async throws -> Value) async throws -> Value {

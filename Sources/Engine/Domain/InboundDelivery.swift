@@ -70,17 +70,35 @@ public struct InboundEvent: Sendable, Equatable {
     public var source: String
     public var externalID: String?
     public var receivedAt: Timestamp
+    /// The archived headers (a JSON object); `{}` once pruned.
     public var headers: String
+    /// What the archive keeps of the body: all of it, a prefix (a rejected delivery), or nothing
+    /// once pruned.
     public var body: [UInt8]
+    /// How many bytes were received; more than `body.count` when only a prefix is kept or the
+    /// body was pruned.
+    public var bodyLength: Int
+    /// When retention removed the body and headers; `nil` while they are kept.
+    public var bodyPrunedAt: Timestamp?
     public var verdict: InboundVerdict
     public var reason: String?
     /// For a duplicate: the accepted delivery it repeats.
     public var duplicateOf: Int64?
 
+    /// Retention removed the body and headers.
+    public var bodyPruned: Bool { bodyPrunedAt != nil }
+    /// The archive keeps only a prefix of the body (a rejected delivery over the prefix limit).
+    public var bodyTruncated: Bool { !bodyPruned && body.count < bodyLength }
+    /// The body is archived whole, so it can be normalized again.
+    public var bodyIsComplete: Bool { !bodyPruned && body.count == bodyLength }
+
     public init(
         id: Int64, source: String, externalID: String?, receivedAt: Timestamp, headers: String, body: [UInt8],
-        verdict: InboundVerdict, reason: String?, duplicateOf: Int64? = nil
+        verdict: InboundVerdict, reason: String?, duplicateOf: Int64? = nil, bodyLength: Int? = nil,
+        bodyPrunedAt: Timestamp? = nil
     ) {
+        self.bodyLength = bodyLength ?? body.count
+        self.bodyPrunedAt = bodyPrunedAt
         self.duplicateOf = duplicateOf
         self.id = id
         self.source = source

@@ -24,8 +24,16 @@ public protocol Store: JobQueue, EmailLedger {
     func ingest(_ delivery: InboundDelivery, activities: [NewActivity], suppressions: [SuppressionChange])
         async throws -> IngestOutcome
 
-    /// Archives an authenticated delivery whose payload could not be normalized.
+    /// Archives an authenticated delivery whose payload could not be normalized, keeping only
+    /// the first ``RejectedBodyPrefix/limit`` bytes of its body and the length received.
     func archiveRejected(_ delivery: InboundDelivery, reason: String) async throws
+
+    /// Removes the body and headers of up to `limit` archived deliveries received before
+    /// `cutoff`, oldest first, in one transaction, and marks them pruned at `time`. Each row keeps
+    /// its source, event id, verdict, reason and `duplicate_of`, so a late redelivery of an
+    /// accepted event is still answered as a duplicate. Answers how many rows it pruned; fewer
+    /// than `limit` means none is left to prune.
+    func pruneInboundBodies(receivedBefore cutoff: Timestamp, limit: Int, at time: Timestamp) async throws -> Int
 
     func activities(_ query: ActivityQuery) async throws -> [Activity]
 

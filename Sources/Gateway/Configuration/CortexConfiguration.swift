@@ -32,6 +32,9 @@ struct CortexConfiguration: Sendable {
     var smtp: SMTPSettings?
     /// Messages per second across the provider (`CORTEX_SEND_RATE`); `nil` for the provider default.
     var sendRate: Double?
+    /// Days the archive keeps raw bodies and headers (`CORTEX_ARCHIVE_RETENTION_DAYS`); 0 keeps
+    /// them forever.
+    var archiveRetentionDays = 30
     var logLevel: Logger.Level = .notice
     /// `CORTEX_HTTP_HEADER_TIMEOUT`: a request head must be complete this long after its first
     /// byte (and a fresh connection must send one), and a body may not stall longer.
@@ -135,6 +138,13 @@ struct CortexConfiguration: Sendable {
                 throw ConfigurationError("CORTEX_SEND_RATE must be a number of messages per second above 0, got \"\(rate)\"")
             }
             sendRate = value
+        }
+        if let days = Self.nonEmpty(reader.string(forKey: "cortex.archive.retention.days")) {
+            guard let value = Int(days), (0...36_500).contains(value) else {
+                throw ConfigurationError(
+                    "CORTEX_ARCHIVE_RETENTION_DAYS must be a whole number of days from 0 (keep forever) to 36500, got \"\(days)\"")
+            }
+            archiveRetentionDays = value
         }
         if let level = Self.nonEmpty(reader.string(forKey: "cortex.log.level")) {
             guard let value = Logger.Level(rawValue: level.lowercased()) else {

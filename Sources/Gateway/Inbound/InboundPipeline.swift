@@ -9,6 +9,8 @@ struct InboundPipeline: Sendable {
     let metrics: CortexMetrics
     let clock: any WallClock
     let logger: Logger
+    /// Shared by every request through this pipeline, so its limit holds across them.
+    let authenticationFailures = AuthenticationFailureLog()
 
     /// `POST /webhooks/{source}`: read, authenticate, accept.
     func receive(_ source: some WebhookSource, _ request: Request) async throws -> Response {
@@ -18,12 +20,11 @@ struct InboundPipeline: Sendable {
         do {
             try source.authenticate(inbound)
         } catch {
-            // A failed authentication writes nothing but this counter and a log line, so it
-            // cannot fill the disk. The log names the failure, never a credential.
+            // A failed authentication writes nothing but this counter and a rate-limited log
+            // line, so it can fill neither the database nor the log.
             metrics.verdict(source: source.name, "unauthenticated")
-            logger.notice(
-                "inbound authentication failed",
-                metadata: ["source": "\(source.name)", "reason": "\(error.kind)", "detail": "\(error.message)"])
+            authenticationFailures.record(
+                source: source.name, reason: "\(error.kind)", detail: error.message, at: inbound.receivedAt, logger: logger)
             throw APIError.from(error)
         }
         return try await accept(source, inbound)

@@ -43,6 +43,16 @@ struct InboundRoutes {
             throw APIError(
                 .conflict, code: "duplicate_delivery", "delivery \(id) repeats delivery \(original); replay that one")
         }
+        // Normalizing what is left of a body would record the wrong activities, or none.
+        if event.bodyPruned {
+            throw APIError(
+                .conflict, code: "body_pruned", "the body of delivery \(id) was pruned after the retention period")
+        }
+        if event.bodyTruncated {
+            throw APIError(
+                .conflict, code: "body_truncated",
+                "delivery \(id) was rejected and only the first \(event.body.count) of its \(event.bodyLength) bytes were kept")
+        }
         guard let normalizer = sources.normalizer(named: event.source) else {
             throw APIError(.conflict, code: "unknown_source", "no source named \(event.source) is configured")
         }

@@ -42,9 +42,11 @@ enum ResourceJSON {
         ])
     }
 
-    /// An archived delivery. The body is shown as text when it is UTF-8, else as base64.
+    /// An archived delivery. The body is shown as text when it is UTF-8, else as base64; both are
+    /// null once the body is pruned. `body_length` is the bytes received, more than shown when
+    /// only a rejected body's prefix is kept (`body_truncated`).
     static func inbound(_ event: InboundEvent) -> JSON {
-        let text = String(validating: event.body, as: UTF8.self)
+        let text = event.bodyPruned ? nil : String(validating: event.body, as: UTF8.self)
         return .object([
             "id": .int(event.id),
             "source": .string(event.source),
@@ -55,7 +57,10 @@ enum ResourceJSON {
             "duplicate_of": event.duplicateOf.map { .int($0) } ?? .null,
             "headers": (try? JSONParser.parse(Array(event.headers.utf8))) ?? .object([:]),
             "body": text.map(JSON.string) ?? .null,
-            "body_base64": text == nil ? .string(Data(event.body).base64EncodedString()) : .null,
+            "body_base64": text == nil && !event.bodyPruned ? .string(Data(event.body).base64EncodedString()) : .null,
+            "body_length": .int(event.bodyLength),
+            "body_truncated": .bool(event.bodyTruncated),
+            "body_pruned": .bool(event.bodyPruned),
         ])
     }
 

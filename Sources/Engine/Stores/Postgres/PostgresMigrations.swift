@@ -150,6 +150,18 @@ enum PostgresMigrations {
             // Tracking choices and extra headers: one JSON object (see DeliveryOptionsJSON).
             ["ALTER TABLE email_jobs ADD COLUMN options jsonb NOT NULL DEFAULT '{}'"]
         ),
+        (
+            "v5_inbound_retention",
+            // body_length: the bytes received, set only when `body` holds fewer (a rejected body
+            // cut to its prefix, a pruned one), so ingest writes nothing new. body_pruned_at:
+            // when retention emptied body and headers. The partial index holds only rows still
+            // to prune, so the pruner finds the oldest ones without scanning pruned history.
+            [
+                "ALTER TABLE inbound_events ADD COLUMN body_length bigint",
+                "ALTER TABLE inbound_events ADD COLUMN body_pruned_at timestamptz",
+                "CREATE INDEX inbound_events_unpruned ON inbound_events (received_at) WHERE body_pruned_at IS NULL",
+            ]
+        ),
     ]
 
     /// Applies every pending migration in one transaction under the advisory lock.

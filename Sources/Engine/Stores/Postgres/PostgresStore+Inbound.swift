@@ -4,17 +4,55 @@ import PostgresNIO
 
 /// The raw archive, replay and suppressions.
 extension PostgresStore {
-    private typealias InboundRow = (Int64, String, String?, Int64, String, Data, String, String?, Int64?)
+    private typealias InboundRow = (Int64, String, String?, Int64, String, Data, String, String?, Int64?, Int64?, Int64?)
 
     private static let inboundColumns = """
-        id, source, external_id, cortex_us(received_at), headers::text, body, verdict, reason, duplicate_of
+        id, source, external_id, cortex_us(received_at), headers::text, body, verdict, reason, duplicate_of,
+        body_length, cortex_us(body_pruned_at)
         """
 
     private static func inboundEvent(_ row: InboundRow) -> InboundEvent {
         InboundEvent(
             id: row.0, source: row.1, externalID: row.2, receivedAt: Timestamp(microseconds: row.3), headers: row.4,
             body: [UInt8](row.5), verdict: InboundVerdict(rawValue: row.6) ?? .rejected, reason: row.7,
-            duplicateOf: row.8)
+            duplicateOf: row.8, bodyLength: row.9.map(Int.init), bodyPrunedAt: row.10.map(Timestamp.init(microseconds:)))
+    }
+
+    public func archiveRejected(_ delivery: InboundDelivery, reason: String) async throws {
+        let headers = delivery.headersJSON
+        let kept = RejectedBodyPrefix.of(delivery.body)
+        let length = kept.count < delivery.body.count ? Int64(delivery.body.count) : nil
+        try await mapped { [self] in
+            try await client.query(
+                """
+                INSERT INTO inbound_events (source, external_id, received_at, headers, body, body_length, verdict, reason)
+                VALUES (\(delivery.source), \(delivery.externalID), cortex_ts(\(delivery.receivedAt.microseconds)),
+                        \(headers)::jsonb, \(Data(kept)), \(length), 'rejected', \(reason))
+                """, logger: logger)
+        }
+    }
+
+    public func pruneInboundBodies(receivedBefore cutoff: Timestamp, limit: Int, at time: Timestamp) async throws -> Int {
+        // SKIP LOCKED: instances pruning at once take different rows, and a row a replay holds
+        // is left for the next pass instead of waited for.
+        let pruned = try await mapped { [self] in
+            try await client.query(
+                """
+                WITH pruned AS (
+                    UPDATE inbound_events
+                    SET body = ''::bytea, headers = '{}'::jsonb, body_length = COALESCE(body_length, octet_length(body)),
+                        body_pruned_at = cortex_ts(\(time.microseconds))
+                    WHERE id IN (
+                        SELECT id FROM inbound_events
+                        WHERE body_pruned_at IS NULL AND received_at < cortex_ts(\(cutoff.microseconds))
+                        ORDER BY received_at LIMIT \(limit)
+                        FOR UPDATE SKIP LOCKED)
+                    RETURNING 1)
+                SELECT count(*) FROM pruned
+                """, logger: logger
+            ).decode(Int64.self).first { _ in true }
+        }
+        return Int(pruned ?? 0)
     }
 
     public func inboundEvents(_ query: InboundQuery) async throws -> [InboundEvent] {

@@ -243,18 +243,6 @@ public final class PostgresStore: Store, GroupCommittingStore {
         return activityID
     }
 
-    public func archiveRejected(_ delivery: InboundDelivery, reason: String) async throws {
-        let headers = delivery.headersJSON
-        try await mapped { [self] in
-            try await client.query(
-                """
-                INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict, reason)
-                VALUES (\(delivery.source), \(delivery.externalID), cortex_ts(\(delivery.receivedAt.microseconds)),
-                        \(headers)::jsonb, \(Data(delivery.body)), 'rejected', \(reason))
-                """, logger: logger)
-        }
-    }
-
     public func activities(_ query: ActivityQuery) async throws -> [Activity] {
         // NULL parameters switch a filter off, so one statement serves every combination.
         let email = query.email?.value

@@ -122,6 +122,19 @@ enum SQLiteMigrations {
             // Tracking choices and extra headers: one JSON object (see DeliveryOptionsJSON).
             try db.execute(sql: "ALTER TABLE email_jobs ADD COLUMN options TEXT NOT NULL DEFAULT '{}'")
         }
+        migrator.registerMigration("v5_inbound_retention") { db in
+            // body_length: the bytes received, set only when `body` holds fewer (a rejected body
+            // cut to its prefix, a pruned one), so ingest writes nothing new. body_pruned_at:
+            // when retention emptied body and headers. The partial index holds only rows still
+            // to prune, so the pruner finds the oldest ones without scanning pruned history.
+            try db.execute(
+                sql: """
+                    ALTER TABLE inbound_events ADD COLUMN body_length INTEGER;
+                    ALTER TABLE inbound_events ADD COLUMN body_pruned_at INTEGER;
+                    CREATE INDEX inbound_events_unpruned ON inbound_events (received_at) WHERE body_pruned_at IS NULL;
+                    """
+            )
+        }
         return migrator
     }
 }

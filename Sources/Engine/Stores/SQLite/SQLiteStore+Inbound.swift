@@ -3,14 +3,52 @@ import GRDB
 
 /// The raw archive, replay and suppressions.
 extension SQLiteStore {
-    static let inboundColumns = "id, source, external_id, received_at, headers, body, verdict, reason, duplicate_of"
+    static let inboundColumns = """
+        id, source, external_id, received_at, headers, body, verdict, reason, duplicate_of, body_length, body_pruned_at
+        """
 
     static func inboundEvent(_ row: Row) -> InboundEvent {
         InboundEvent(
             id: row["id"], source: row["source"], externalID: row["external_id"],
             receivedAt: Timestamp(microseconds: row["received_at"]), headers: row["headers"],
             body: [UInt8](row["body"] as Data), verdict: InboundVerdict(rawValue: row["verdict"]) ?? .rejected,
-            reason: row["reason"], duplicateOf: row["duplicate_of"])
+            reason: row["reason"], duplicateOf: row["duplicate_of"], bodyLength: row["body_length"],
+            bodyPrunedAt: (row["body_pruned_at"] as Int64?).map(Timestamp.init(microseconds:)))
+    }
+
+    public func archiveRejected(_ delivery: InboundDelivery, reason: String) async throws {
+        let headers = delivery.headersJSON
+        let kept = RejectedBodyPrefix.of(delivery.body)
+        let length = kept.count < delivery.body.count ? delivery.body.count : nil
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO inbound_events (source, external_id, received_at, headers, body, body_length, verdict, reason)
+                    VALUES (?, ?, ?, ?, ?, ?, 'rejected', ?)
+                    """,
+                arguments: [
+                    delivery.source, delivery.externalID, delivery.receivedAt.microseconds, headers, Data(kept), length,
+                    reason,
+                ])
+        }
+    }
+
+    public func pruneInboundBodies(receivedBefore cutoff: Timestamp, limit: Int, at time: Timestamp) async throws -> Int {
+        // One short write transaction per call: the pruner calls again for the next batch, so
+        // ingests queued for the single writer get their turn in between.
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE inbound_events
+                    SET body = x'', headers = '{}', body_length = COALESCE(body_length, length(body)), body_pruned_at = ?
+                    WHERE id IN (
+                        SELECT id FROM inbound_events
+                        WHERE body_pruned_at IS NULL AND received_at < ?
+                        ORDER BY received_at LIMIT ?)
+                    """,
+                arguments: [time.microseconds, cutoff.microseconds, limit])
+            return db.changesCount
+        }
     }
 
     public func inboundEvents(_ query: InboundQuery) async throws -> [InboundEvent] {

@@ -160,13 +160,6 @@ public final class SQLiteStore: Store, GroupCommittingStore {
         return db.lastInsertedRowID
     }
 
-    public func archiveRejected(_ delivery: InboundDelivery, reason: String) async throws {
-        let headers = delivery.headersJSON
-        try await write { db in
-            _ = try Self.insertInbound(db, delivery, headers: headers, verdict: .rejected, reason: reason)
-        }
-    }
-
     private static func insertInbound(
         _ db: Database, _ delivery: InboundDelivery, headers: String, verdict: InboundVerdict, reason: String?,
         duplicateOf: Int64? = nil
