@@ -17,5 +17,8 @@ scripts/smoke.sh .build/debug/cortex
 # answers. Speed is measured on a release build with bench/run.sh, never here.
 bench/run.sh --smoke --binary .build/debug/cortex
 bench/run.sh --smoke --backend postgres --database-url "$CORTEX_TEST_DATABASE_URL" --binary .build/debug/cortex
+# The hostile-input probe against the debug binary: every answer must be the documented one.
+# Its /healthz bar (100 ms) is for a release build (bench/probe.sh without --binary), so off here.
+bench/probe.sh --binary .build/debug/cortex --max-healthz-ms 0 --slow-clients 200
 # A bound, so a hung test fails the run in minutes instead of holding CI to its limit.
 timeout --kill-after=60 1800 swift test
