@@ -134,24 +134,37 @@ public struct FilterCompiler {
             let suppressed = "EXISTS (SELECT 1 FROM suppressions s WHERE s.email = c.email)"
             return boolean(suppressed, condition.comparison)
         case .createdAt, .lastActivityAt:
-            return time(Self.column(condition.field), condition.comparison)
+            return time(expression(condition.field), condition.comparison)
         default:
-            return text(Self.column(condition.field), condition.comparison, foldsCase: condition.field == .email)
+            return text(expression(condition.field), condition.comparison, foldsCase: condition.field == .email)
         }
     }
 
-    private static func column(_ field: ContactField) -> String {
+    /// Activity types that make a contact a customer (ENGINE.md §1).
+    public static let customerActivityTypes = ["checkout.completed", "order.completed"]
+
+    /// The SQL value of a field. `lifecycle` and `last_activity_at` are read from the
+    /// activities, so they are never stale: a set of customers computed once for `.set`, a
+    /// probe of the contact's own activities (by the email index) for `.oneContact`.
+    private func expression(_ field: ContactField) -> String {
         switch field {
-        case .email: "c.email"
-        case .firstName: "c.first_name"
-        case .lastName: "c.last_name"
-        case .externalID: "c.external_id"
-        case .timezone: "c.timezone"
-        case .lifecycle: "c.lifecycle"
-        case .consent: "c.consent_status"
-        case .createdAt: "c.created_at"
-        case .lastActivityAt: "c.last_activity_at"
-        case .suppressed, .attribute: ""
+        case .email: return "c.email"
+        case .firstName: return "c.first_name"
+        case .lastName: return "c.last_name"
+        case .externalID: return "c.external_id"
+        case .timezone: return "c.timezone"
+        case .consent: return "c.consent_status"
+        case .createdAt: return "c.created_at"
+        case .lifecycle:
+            let types = Self.customerActivityTypes.map { "'\($0)'" }.joined(separator: ", ")
+            let customer =
+                shape == .set
+                ? "c.id IN (SELECT a.contact_id FROM crm_activities a WHERE a.type IN (\(types)))"
+                : "EXISTS (SELECT 1 FROM crm_activities a WHERE a.contact_email = c.email AND a.type IN (\(types)))"
+            return "(CASE WHEN \(customer) THEN 'customer' ELSE 'lead' END)"
+        case .lastActivityAt:
+            return "(SELECT max(a.occurred_at) FROM crm_activities a WHERE a.contact_email = c.email)"
+        case .suppressed, .attribute: return "NULL"
         }
     }
 
@@ -230,25 +243,31 @@ public struct FilterCompiler {
 
         switch shape {
         case .oneContact:
-            let matching = (["a.contact_id = c.id"] + clauses).joined(separator: " AND ")
+            // The contact's own activities, found through the (contact_email, occurred_at) index.
+            let matching = (["a.contact_email = c.email"] + clauses).joined(separator: " AND ")
             guard let count = condition.count else { return "(EXISTS (SELECT 1 FROM crm_activities a WHERE \(matching)))" }
             let counted = "(SELECT count(*) FROM crm_activities a WHERE \(matching))"
             switch count {
-            case .gte(let n): return "(\(counted) >= \(n))"
-            case .lte(let n): return "(\(counted) <= \(n))"
-            case .eq(let n): return "(\(counted) = \(n))"
+            case .gte(let n): return "(\(counted) >= \(bind(.integer(Int64(n)))))"
+            case .lte(let n): return "(\(counted) <= \(bind(.integer(Int64(n)))))"
+            case .eq(let n): return "(\(counted) = \(bind(.integer(Int64(n)))))"
             }
         case .set:
             let matching = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
             let contacts = "SELECT a.contact_id FROM crm_activities a\(matching)"
-            let counted = { (test: String) in "\(contacts) GROUP BY a.contact_id HAVING count(*) \(test)" }
+            let grouped = "\(contacts) GROUP BY a.contact_id HAVING count(*)"
             // Counts of zero are the contacts *not* in a set: the set holds only contacts with
             // at least one matching activity.
             switch condition.count {
             case nil: return "(c.id IN (\(contacts)))"
-            case .gte(let n)?: return n <= 0 ? "(1 = 1)" : n == 1 ? "(c.id IN (\(contacts)))" : "(c.id IN (\(counted(">= \(n)"))))"
-            case .lte(let n)?: return "(NOT (c.id IN (\(counted("> \(n)")))))"
-            case .eq(let n)?: return n == 0 ? "(NOT (c.id IN (\(contacts))))" : "(c.id IN (\(counted("= \(n)"))))"
+            case .gte(let n)?:
+                if n <= 0 { return "(1 = 1)" }
+                if n == 1 { return "(c.id IN (\(contacts)))" }
+                return "(c.id IN (\(grouped) >= \(bind(.integer(Int64(n))))))"
+            case .lte(let n)?: return "(NOT (c.id IN (\(grouped) > \(bind(.integer(Int64(n)))))))"
+            case .eq(let n)?:
+                if n == 0 { return "(NOT (c.id IN (\(contacts))))" }
+                return "(c.id IN (\(grouped) = \(bind(.integer(Int64(n))))))"
             }
         }
     }

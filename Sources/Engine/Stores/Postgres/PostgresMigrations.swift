@@ -162,6 +162,44 @@ enum PostgresMigrations {
                 "CREATE INDEX inbound_events_unpruned ON inbound_events (received_at) WHERE body_pruned_at IS NULL",
             ]
         ),
+        (
+            "v6_directory",
+            // The directory's own fields (ENGINE.md §1); see the SQLite migration of the same
+            // name for why lifecycle and last_activity_at are derived, not stored. Tag keys fold
+            // ASCII letters only (`lower` under the "C" collation), exactly like SQLite's.
+            [
+                """
+                ALTER TABLE contacts
+                    ADD COLUMN external_id text,
+                    ADD COLUMN timezone text,
+                    ADD COLUMN attributes jsonb NOT NULL DEFAULT '{}',
+                    ADD COLUMN consent_status text NOT NULL DEFAULT 'unknown'
+                        CHECK (consent_status IN ('unknown', 'granted', 'revoked')),
+                    ADD COLUMN consent_at timestamptz,
+                    ADD COLUMN consent_source text
+                """,
+                "CREATE UNIQUE INDEX contacts_external_id ON contacts (external_id) WHERE external_id IS NOT NULL",
+                "ALTER TABLE contact_tags ADD COLUMN tag_key text",
+                "UPDATE contact_tags SET tag_key = lower(tag COLLATE \"C\")",
+                """
+                DELETE FROM contact_tags t USING contact_tags u
+                WHERE t.contact_id = u.contact_id AND t.tag_key = u.tag_key AND (t.created_at, t.tag) > (u.created_at, u.tag)
+                """,
+                "ALTER TABLE contact_tags ALTER COLUMN tag_key SET NOT NULL",
+                "ALTER TABLE contact_tags DROP CONSTRAINT contact_tags_pkey",
+                "ALTER TABLE contact_tags ADD PRIMARY KEY (contact_id, tag_key)",
+                "CREATE INDEX contact_tags_by_key ON contact_tags (tag_key, contact_id)",
+                """
+                CREATE TABLE crm_smart_lists (
+                    id bigserial PRIMARY KEY,
+                    name text NOT NULL,
+                    filter jsonb NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL
+                )
+                """,
+            ]
+        ),
     ]
 
     /// Applies every pending migration in one transaction under the advisory lock.

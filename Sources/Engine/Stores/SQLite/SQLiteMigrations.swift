@@ -135,6 +135,44 @@ enum SQLiteMigrations {
                     """
             )
         }
+        migrator.registerMigration("v6_directory") { db in
+            // The directory's own fields (ENGINE.md §1). `lifecycle` and `last_activity_at` are
+            // not columns: they are read from the activities, so they can never go stale and
+            // ingest writes nothing more. Tags get a case-folded key (ASCII, as `lower()` folds
+            // here and on PostgreSQL), unique per contact: `P2P` and `p2p` are one tag, kept as
+            // first written. The rebuilt tag table keeps the first spelling of each key.
+            try db.execute(
+                sql: """
+                    ALTER TABLE contacts ADD COLUMN external_id TEXT;
+                    ALTER TABLE contacts ADD COLUMN timezone TEXT;
+                    ALTER TABLE contacts ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
+                    ALTER TABLE contacts ADD COLUMN consent_status TEXT NOT NULL DEFAULT 'unknown'
+                        CHECK (consent_status IN ('unknown', 'granted', 'revoked'));
+                    ALTER TABLE contacts ADD COLUMN consent_at INTEGER;
+                    ALTER TABLE contacts ADD COLUMN consent_source TEXT;
+                    CREATE UNIQUE INDEX contacts_external_id ON contacts (external_id) WHERE external_id IS NOT NULL;
+                    CREATE TABLE contact_tags_v6 (
+                        contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+                        tag TEXT NOT NULL,
+                        tag_key TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (contact_id, tag_key)
+                    );
+                    INSERT OR IGNORE INTO contact_tags_v6 (contact_id, tag, tag_key, created_at)
+                        SELECT contact_id, tag, lower(tag), created_at FROM contact_tags ORDER BY created_at, tag;
+                    DROP TABLE contact_tags;
+                    ALTER TABLE contact_tags_v6 RENAME TO contact_tags;
+                    CREATE INDEX contact_tags_by_key ON contact_tags (tag_key, contact_id);
+                    CREATE TABLE crm_smart_lists (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        filter TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

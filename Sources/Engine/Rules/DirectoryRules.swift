@@ -1,0 +1,50 @@
+/// The directory's rules that both stores share, free of I/O: attribute merging, tag identity,
+/// the activities a change writes, and paging.
+public enum DirectoryRules {
+    /// `stored` (a JSON object's text) with `changes` merged in key by key; a `null` removes a key.
+    public static func merged(attributes stored: String, with changes: JSONObject) throws -> String {
+        var members = (try? JSONParser.parse(Array(stored.utf8)))?.objectValue?.members ?? []
+        for change in changes.members {
+            members.removeAll { $0.key == change.key }
+            if !change.value.isNull { members.append(change) }
+        }
+        return JSON.object(JSONObject(members)).serialized()
+    }
+
+    /// Tags trimmed, without empties, one per ASCII-case-folded key, first spelling kept.
+    public static func distinctTags(_ tags: [String]) -> [String] {
+        var seen: Set<String> = []
+        var distinct: [String] = []
+        for raw in tags {
+            let tag = raw.trimmingASCIIWhitespace()
+            guard !tag.isEmpty, seen.insert(FilterCompiler.foldASCII(tag)).inserted else { continue }
+            distinct.append(tag)
+        }
+        return distinct
+    }
+
+    static func tagMetadata(_ tag: String) -> String {
+        JSON.object(["tag": .string(tag)]).serialized()
+    }
+
+    /// The activity a consent change writes; none for a return to `unknown`.
+    static func consentActivityType(_ status: ConsentStatus) -> String? {
+        switch status {
+        case .granted: "consent.granted"
+        case .revoked: "consent.revoked"
+        case .unknown: nil
+        }
+    }
+
+    static func consentMetadata(source: String?) -> String {
+        JSON.object(source.map { ["source": .string($0)] } ?? [:]).serialized()
+    }
+
+    /// A page from `limit + 1` rows of `(id, email)`: the extra row only says another page exists.
+    static func page(_ rows: [(Int64, String)], limit: Int) -> DirectoryPage {
+        let shown = rows.prefix(limit)
+        return DirectoryPage(
+            emails: shown.compactMap { EmailAddress($0.1) },
+            nextCursor: rows.count > limit ? shown.last?.0 : nil)
+    }
+}

@@ -1,0 +1,160 @@
+import Logging
+import PostgresNIO
+
+extension PostgresStore {
+    public func saveContact(_ update: ContactUpdate, at time: Timestamp) async throws {
+        try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection in
+                let contactID = try await Self.contactID(connection, update.email, at: time, logger: logger)
+                // The row is locked, so a concurrent merge of attributes cannot lose a key.
+                let current = try await connection.query(
+                    "SELECT attributes::text, consent_status FROM contacts WHERE id = \(contactID) FOR UPDATE",
+                    logger: logger
+                ).decode((String, String).self).first { _ in true }
+                let attributes = try update.attributes.map { changes in
+                    try DirectoryRules.merged(attributes: current?.0 ?? "{}", with: changes)
+                }
+                try await connection.query(
+                    """
+                    UPDATE contacts SET
+                        first_name = COALESCE(\(update.firstName), first_name),
+                        last_name = COALESCE(\(update.lastName), last_name),
+                        external_id = COALESCE(\(update.externalID), external_id),
+                        timezone = COALESCE(\(update.timezone), timezone),
+                        attributes = COALESCE(\(attributes)::jsonb, attributes),
+                        updated_at = cortex_ts(\(time.microseconds))
+                    WHERE id = \(contactID)
+                    """, logger: logger)
+                if let consent = update.consent, consent.rawValue != current?.1 {
+                    try await connection.query(
+                        """
+                        UPDATE contacts SET consent_status = \(consent.rawValue), consent_at = cortex_ts(\(time.microseconds)),
+                            consent_source = \(update.consentSource)
+                        WHERE id = \(contactID)
+                        """, logger: logger)
+                    if let type = DirectoryRules.consentActivityType(consent) {
+                        try await Self.insertDirectoryActivity(
+                            connection, type: type, contactID: contactID, email: update.email, at: time,
+                            metadata: DirectoryRules.consentMetadata(source: update.consentSource), logger: logger)
+                    }
+                }
+            }
+        }
+    }
+
+    public func addTags(_ tags: [String], to email: EmailAddress, at time: Timestamp) async throws -> [String] {
+        try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection in
+                let contactID = try await Self.contactID(connection, email, at: time, logger: logger)
+                var added: [String] = []
+                for tag in DirectoryRules.distinctTags(tags) {
+                    let inserted = try await connection.query(
+                        """
+                        INSERT INTO contact_tags (contact_id, tag, tag_key, created_at)
+                        VALUES (\(contactID), \(tag), \(FilterCompiler.foldASCII(tag)), cortex_ts(\(time.microseconds)))
+                        ON CONFLICT (contact_id, tag_key) DO NOTHING
+                        RETURNING 1
+                        """, logger: logger
+                    ).decode(Int.self).first { _ in true }
+                    guard inserted != nil else { continue }
+                    added.append(tag)
+                    try await Self.insertDirectoryActivity(
+                        connection, type: "tag.added", contactID: contactID, email: email, at: time,
+                        metadata: DirectoryRules.tagMetadata(tag), logger: logger)
+                }
+                return added
+            }
+        }
+    }
+
+    public func createSmartList(name: String, filter: JSON, at time: Timestamp) async throws -> Int64 {
+        try await mapped { [self] in
+            let id = try await client.query(
+                """
+                INSERT INTO crm_smart_lists (name, filter, created_at, updated_at)
+                VALUES (\(name), \(filter.serialized())::jsonb, cortex_ts(\(time.microseconds)), cortex_ts(\(time.microseconds)))
+                RETURNING id
+                """, logger: logger
+            ).decode(Int64.self).first { _ in true }
+            guard let id else { throw StoreError.unavailable("smart list insert returned no id") }
+            return id
+        }
+    }
+
+    public func smartListFilter(id: Int64) async throws -> JSON? {
+        let text = try await mapped { [self] in
+            try await client.query("SELECT filter::text FROM crm_smart_lists WHERE id = \(id)", logger: logger)
+                .decode(String.self).first { _ in true }
+        }
+        return try text.map { try JSONParser.parse(Array($0.utf8)) }
+    }
+
+    public func countContacts(matching filter: Filter, at now: Timestamp) async throws -> Int {
+        let query = try await query("SELECT count(*) FROM contacts c WHERE ", filter, shape: .set, at: now)
+        return try await mapped { [self] in
+            try await client.query(query, logger: logger).decode(Int.self).first { _ in true } ?? 0
+        }
+    }
+
+    public func contactEmails(matching filter: Filter, after cursor: Int64?, limit: Int, at now: Timestamp) async throws
+        -> DirectoryPage
+    {
+        var query = try await query("SELECT c.id, c.email FROM contacts c WHERE ", filter, shape: .set, at: now)
+        let next = query.binds.count + 1
+        query.sql += " AND c.id > $\(next) ORDER BY c.id LIMIT $\(next + 1)"
+        query.binds.append(cursor ?? 0)
+        query.binds.append(limit + 1)
+        let finalQuery = query
+        let rows = try await mapped { [self] in
+            try await client.query(finalQuery, logger: logger).decode((Int64, String).self).collectAll()
+        }
+        return DirectoryRules.page(rows, limit: limit)
+    }
+
+    public func contact(_ email: EmailAddress, matches filter: Filter, at now: Timestamp) async throws -> Bool {
+        var query = try await query("SELECT 1 FROM contacts c WHERE ", filter, shape: .oneContact, at: now)
+        query.sql += " AND c.email = $\(query.binds.count + 1)"
+        query.binds.append(email.value)
+        let finalQuery = query
+        return try await mapped { [self] in
+            try await client.query(finalQuery, logger: logger).decode(Int.self).first { _ in true } != nil
+        }
+    }
+
+    /// `prefix` + the compiled filter, with the filter's values bound as `$1`...; a caller
+    /// appends its own conditions numbered after them.
+    private func query(_ prefix: String, _ filter: Filter, shape: FilterCompiler.Shape, at now: Timestamp)
+        async throws -> PostgresQuery
+    {
+        let lists = try await referencedListFilters(of: filter)
+        let compiled = try FilterCompiler.compile(filter, dialect: .postgres, shape: shape, now: now, lists: lists)
+        var bindings = PostgresBindings()
+        for binding in compiled.bindings {
+            switch binding {
+            case .text(let text): bindings.append(text)
+            case .integer(let value): bindings.append(value)
+            case .real(let value): bindings.append(value)
+            }
+        }
+        return PostgresQuery(unsafeSQL: prefix + compiled.sql, binds: bindings)
+    }
+
+    static func contactID(_ connection: PostgresConnection, _ email: EmailAddress, at time: Timestamp, logger: Logger)
+        async throws -> Int64
+    {
+        try await upsertContact(
+            connection, NewActivity(type: "", contactEmail: email, occurredAt: time, metadata: "{}"), at: time, logger: logger)
+    }
+
+    static func insertDirectoryActivity(
+        _ connection: PostgresConnection, type: String, contactID: Int64, email: EmailAddress, at time: Timestamp,
+        metadata: String, logger: Logger
+    ) async throws {
+        try await connection.query(
+            """
+            INSERT INTO crm_activities (type, contact_id, contact_email, occurred_at, received_at, source, metadata)
+            VALUES (\(type), \(contactID), \(email.value), cortex_ts(\(time.microseconds)), cortex_ts(\(time.microseconds)),
+                    'api', \(metadata)::jsonb)
+            """, logger: logger)
+    }
+}

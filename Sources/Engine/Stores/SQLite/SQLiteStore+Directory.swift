@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func saveContact(_ update: ContactUpdate, at time: Timestamp) async throws {
+        try await write { db in
+            let contactID = try Self.contactID(db, update.email, at: time)
+            let current = try Row.fetchOne(
+                db, sql: "SELECT attributes, consent_status FROM contacts WHERE id = ?", arguments: [contactID])
+            let attributes = try update.attributes.map { changes in
+                try DirectoryRules.merged(attributes: current?["attributes"] ?? "{}", with: changes)
+            }
+            try db.execute(
+                sql: """
+                    UPDATE contacts SET
+                        first_name = COALESCE(?, first_name), last_name = COALESCE(?, last_name),
+                        external_id = COALESCE(?, external_id), timezone = COALESCE(?, timezone),
+                        attributes = COALESCE(?, attributes), updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    update.firstName, update.lastName, update.externalID, update.timezone, attributes,
+                    time.microseconds, contactID,
+                ])
+            if let consent = update.consent, consent.rawValue != current?["consent_status"] {
+                try db.execute(
+                    sql: "UPDATE contacts SET consent_status = ?, consent_at = ?, consent_source = ? WHERE id = ?",
+                    arguments: [consent.rawValue, time.microseconds, update.consentSource, contactID])
+                if let type = DirectoryRules.consentActivityType(consent) {
+                    try Self.insertDirectoryActivity(
+                        db, type: type, contactID: contactID, email: update.email, at: time,
+                        metadata: DirectoryRules.consentMetadata(source: update.consentSource))
+                }
+            }
+        }
+    }
+
+    public func addTags(_ tags: [String], to email: EmailAddress, at time: Timestamp) async throws -> [String] {
+        try await write { db in
+            let contactID = try Self.contactID(db, email, at: time)
+            var added: [String] = []
+            for tag in DirectoryRules.distinctTags(tags) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO contact_tags (contact_id, tag, tag_key, created_at) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (contact_id, tag_key) DO NOTHING
+                        """,
+                    arguments: [contactID, tag, FilterCompiler.foldASCII(tag), time.microseconds])
+                guard db.changesCount > 0 else { continue }
+                added.append(tag)
+                try Self.insertDirectoryActivity(
+                    db, type: "tag.added", contactID: contactID, email: email, at: time,
+                    metadata: DirectoryRules.tagMetadata(tag))
+            }
+            return added
+        }
+    }
+
+    public func createSmartList(name: String, filter: JSON, at time: Timestamp) async throws -> Int64 {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO crm_smart_lists (name, filter, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                arguments: [name, filter.serialized(), time.microseconds, time.microseconds])
+            return db.lastInsertedRowID
+        }
+    }
+
+    public func smartListFilter(id: Int64) async throws -> JSON? {
+        let text = try await read { db in
+            try String.fetchOne(db, sql: "SELECT filter FROM crm_smart_lists WHERE id = ?", arguments: [id])
+        }
+        return try text.map { try JSONParser.parse(Array($0.utf8)) }
+    }
+
+    public func countContacts(matching filter: Filter, at now: Timestamp) async throws -> Int {
+        let compiled = try await compiled(filter, shape: .set, at: now)
+        return try await read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM contacts c WHERE \(compiled.sql)",
+                arguments: StatementArguments(compiled.bindings.map(\.sqliteValue))) ?? 0
+        }
+    }
+
+    public func contactEmails(matching filter: Filter, after cursor: Int64?, limit: Int, at now: Timestamp) async throws
+        -> DirectoryPage
+    {
+        let compiled = try await compiled(filter, shape: .set, at: now)
+        let rows = try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT c.id, c.email FROM contacts c WHERE c.id > ? AND \(compiled.sql) ORDER BY c.id LIMIT ?",
+                arguments: StatementArguments([cursor ?? 0] + compiled.bindings.map(\.sqliteValue) + [limit + 1])
+            ).map { (row: Row) -> (Int64, String) in (row["id"], row["email"]) }
+        }
+        return DirectoryRules.page(rows, limit: limit)
+    }
+
+    public func contact(_ email: EmailAddress, matches filter: Filter, at now: Timestamp) async throws -> Bool {
+        let compiled = try await compiled(filter, shape: .oneContact, at: now)
+        return try await read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT 1 FROM contacts c WHERE c.email = ? AND \(compiled.sql)",
+                arguments: StatementArguments([email.value] + compiled.bindings.map(\.sqliteValue))) != nil
+        }
+    }
+
+    private func compiled(_ filter: Filter, shape: FilterCompiler.Shape, at now: Timestamp) async throws -> CompiledFilter {
+        let lists = try await referencedListFilters(of: filter)
+        return try FilterCompiler.compile(filter, dialect: .sqlite, shape: shape, now: now, lists: lists)
+    }
+
+    /// The contact's id, creating the contact when the address is new.
+    static func contactID(_ db: Database, _ email: EmailAddress, at time: Timestamp) throws -> Int64 {
+        try upsertContact(db, NewActivity(type: "", contactEmail: email, occurredAt: time, metadata: "{}"), at: time)
+    }
+
+    /// An activity the directory writes itself (not from an inbound delivery).
+    static func insertDirectoryActivity(
+        _ db: Database, type: String, contactID: Int64, email: EmailAddress, at time: Timestamp, metadata: String
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO crm_activities (type, contact_id, contact_email, occurred_at, received_at, source, metadata)
+                VALUES (?, ?, ?, ?, ?, 'api', ?)
+                """,
+            arguments: [type, contactID, email.value, time.microseconds, time.microseconds, metadata])
+    }
+}
+
+extension SQLBinding {
+    var sqliteValue: (any DatabaseValueConvertible)? {
+        switch self {
+        case .text(let text): text
+        case .integer(let value): value
+        case .real(let value): value
+        }
+    }
+}
