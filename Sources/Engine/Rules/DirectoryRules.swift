@@ -1,6 +1,11 @@
 /// The directory's rules that both stores share, free of I/O: attribute merging, tag identity,
 /// the activities a change writes, and paging.
 public enum DirectoryRules {
+    /// The customer activity types as an SQL list of literals (fixed text, never input).
+    static var customerTypesSQL: String {
+        FilterCompiler.customerActivityTypes.map { "'\($0)'" }.joined(separator: ", ")
+    }
+
     /// `stored` (a JSON object's text) with `changes` merged in key by key; a `null` removes a key.
     public static func merged(attributes stored: String, with changes: JSONObject) throws -> String {
         var members = (try? JSONParser.parse(Array(stored.utf8)))?.objectValue?.members ?? []

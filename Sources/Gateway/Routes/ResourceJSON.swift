@@ -22,8 +22,17 @@ enum ResourceJSON {
             "email": .string(contact.email.value),
             "first_name": contact.firstName.map(JSON.string) ?? .null,
             "last_name": contact.lastName.map(JSON.string) ?? .null,
-            "created_at": .string(RFC3339.format(contact.createdAt)),
+            "external_id": contact.externalID.map(JSON.string) ?? .null,
+            "timezone": contact.timezone.map(JSON.string) ?? .null,
+            // Stored as JSON text written by Cortex itself, so it parses.
+            "attributes": (try? JSONParser.parse(Array(contact.attributes.utf8))) ?? .object([:]),
+            "lifecycle": .string(contact.lifecycle),
             "tags": .array(contact.tags.map(JSON.string)),
+            "consent": .object([
+                "status": .string(contact.consent.status.rawValue),
+                "at": contact.consent.at.map { .string(RFC3339.format($0)) } ?? .null,
+                "source": contact.consent.source.map(JSON.string) ?? .null,
+            ]),
             "suppressed": .bool(contact.suppression != nil),
             "suppression": contact.suppression.map { suppression in
                 .object([
@@ -31,6 +40,8 @@ enum ResourceJSON {
                     "since": .string(RFC3339.format(suppression.since)),
                 ])
             } ?? .null,
+            "created_at": .string(RFC3339.format(contact.createdAt)),
+            "last_activity_at": contact.lastActivityAt.map { .string(RFC3339.format($0)) } ?? .null,
         ])
     }
 

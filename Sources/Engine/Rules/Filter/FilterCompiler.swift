@@ -156,7 +156,7 @@ public struct FilterCompiler {
         case .consent: return "c.consent_status"
         case .createdAt: return "c.created_at"
         case .lifecycle:
-            let types = Self.customerActivityTypes.map { "'\($0)'" }.joined(separator: ", ")
+            let types = DirectoryRules.customerTypesSQL
             let customer =
                 shape == .set
                 ? "c.id IN (SELECT a.contact_id FROM crm_activities a WHERE a.type IN (\(types)))"

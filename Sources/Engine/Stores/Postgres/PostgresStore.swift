@@ -271,12 +271,20 @@ public final class PostgresStore: Store, GroupCommittingStore {
         try await mapped { [self] in
             guard
                 let row = try await client.query(
-                    "SELECT id, first_name, last_name, cortex_us(created_at) FROM contacts WHERE email = \(email.value)",
+                    """
+                    SELECT id, first_name, last_name, cortex_us(created_at), external_id, timezone, attributes::text,
+                        consent_status, cortex_us(consent_at), consent_source,
+                        (SELECT cortex_us(max(occurred_at)) FROM crm_activities a WHERE a.contact_email = contacts.email),
+                        EXISTS (SELECT 1 FROM crm_activities a WHERE a.contact_email = contacts.email
+                            AND a.type IN (\(unescaped: DirectoryRules.customerTypesSQL)))
+                    FROM contacts WHERE email = \(email.value)
+                    """,
                     logger: logger
-                ).decode((Int64, String?, String?, Int64).self).first(where: { _ in true })
+                ).decode((Int64, String?, String?, Int64, String?, String?, String, String, Int64?, String?, Int64?, Bool).self)
+                .first(where: { _ in true })
             else { return nil }
             let tags = try await client.query(
-                "SELECT tag FROM contact_tags WHERE contact_id = \(row.0) ORDER BY tag", logger: logger
+                "SELECT tag FROM contact_tags WHERE contact_id = \(row.0) ORDER BY tag_key", logger: logger
             ).decode(String.self).collectAll()
             let suppression = try await client.query(
                 "SELECT reason, cortex_us(created_at) FROM suppressions WHERE email = \(email.value)", logger: logger
@@ -285,7 +293,12 @@ public final class PostgresStore: Store, GroupCommittingStore {
             }
             return Contact(
                 email: email, firstName: row.1, lastName: row.2, createdAt: Timestamp(microseconds: row.3), tags: tags,
-                suppression: suppression)
+                suppression: suppression, externalID: row.4, timezone: row.5, attributes: row.6,
+                lifecycle: row.11 ? "customer" : "lead",
+                consent: Consent(
+                    status: ConsentStatus(rawValue: row.7) ?? .unknown, at: row.8.map(Timestamp.init(microseconds:)),
+                    source: row.9),
+                lastActivityAt: row.10.map(Timestamp.init(microseconds:)))
         }
     }
 

@@ -222,18 +222,32 @@ public final class SQLiteStore: Store, GroupCommittingStore {
         try await read { db in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT id, first_name, last_name, created_at FROM contacts WHERE email = ?",
+                    db,
+                    sql: """
+                        SELECT id, first_name, last_name, created_at, external_id, timezone, attributes,
+                            consent_status, consent_at, consent_source,
+                            (SELECT max(occurred_at) FROM crm_activities a WHERE a.contact_email = contacts.email) AS last_activity_at,
+                            EXISTS (SELECT 1 FROM crm_activities a WHERE a.contact_email = contacts.email
+                                AND a.type IN (\(DirectoryRules.customerTypesSQL))) AS customer
+                        FROM contacts WHERE email = ?
+                        """,
                     arguments: [email.value])
             else { return nil }
             let contactID: Int64 = row["id"]
             let tags = try String.fetchAll(
-                db, sql: "SELECT tag FROM contact_tags WHERE contact_id = ? ORDER BY tag", arguments: [contactID])
+                db, sql: "SELECT tag FROM contact_tags WHERE contact_id = ? ORDER BY tag_key", arguments: [contactID])
             let suppression = try Row.fetchOne(
                 db, sql: "SELECT reason, created_at FROM suppressions WHERE email = ?", arguments: [email.value]
             ).map { Suppression(reason: $0["reason"], since: Timestamp(microseconds: $0["created_at"])) }
             return Contact(
                 email: email, firstName: row["first_name"], lastName: row["last_name"],
-                createdAt: Timestamp(microseconds: row["created_at"]), tags: tags, suppression: suppression)
+                createdAt: Timestamp(microseconds: row["created_at"]), tags: tags, suppression: suppression,
+                externalID: row["external_id"], timezone: row["timezone"], attributes: row["attributes"],
+                lifecycle: (row["customer"] as Bool) ? "customer" : "lead",
+                consent: Consent(
+                    status: ConsentStatus(rawValue: row["consent_status"]) ?? .unknown,
+                    at: (row["consent_at"] as Int64?).map(Timestamp.init(microseconds:)), source: row["consent_source"]),
+                lastActivityAt: (row["last_activity_at"] as Int64?).map(Timestamp.init(microseconds:)))
         }
     }
 
