@@ -34,6 +34,21 @@ import Testing
 
     static func email(_ text: String) -> EmailAddress { EmailAddress(text)! }
 
+    /// One faulty input with the column and words its failure must carry; labelled by the
+    /// words, as some inputs are 10,000 bytes long.
+    struct FaultCase: Sendable, CustomTestStringConvertible {
+        let input: String
+        let column: String?
+        let reason: String
+        var testDescription: String { reason }
+
+        init(_ input: String, _ column: String?, _ reason: String) {
+            self.input = input
+            self.column = column
+            self.reason = reason
+        }
+    }
+
     // MARK: - CSV
 
     /// BOM, CRLF, a quoted comma, a quoted line break and `""`, tags, attributes, consent and
@@ -99,8 +114,9 @@ import Testing
         ("x@example.com,,\(String(repeating: "é", count: 501)),,,", "last_name", "\"last_name\" is longer than 1000 bytes"),
         ("x@example.com,,,,,\(String(repeating: "v", count: 10_001))", "attributes.note", "\"attributes.note\" is longer than 10000 bytes"),
         ("x@example.com,A<NUL>da,,,,", "first_name", "\"first_name\" contains U+0000"),
-    ] as [(String, String?, String)])
-    func aFaultyLineFailsAloneNamingItsColumn(line: String, column: String?, reason: String) {
+    ].map(FaultCase.init))
+    func aFaultyLineFailsAloneNamingItsColumn(_ fault: FaultCase) {
+        let (line, column, reason) = (fault.input, fault.column, fault.reason)
         let csv = "email,first_name,last_name,timezone,consent,attributes.note\n"
             + "a@example.com,\"two\nlines\",,,,\n"
             // <NUL> stands for U+0000, which would garble the test's own output as an argument.
@@ -174,9 +190,11 @@ import Testing
         ("email,attributes.a..b\na@x.com,a\n", "attributes.a..b", "is not an attribute path"),
         ("email,attributes\na@x.com,{}\n", "attributes", "is not a column"),
         ("email,\"first\"name\na@x.com,a\n", nil, "quoted wrongly"),
+        ("email,,tags\na@x.com,,\n", nil, "column 2 has no name"),
         ("", nil, "the file is empty"),
-    ] as [(String, String?, String)])
-    func aFaultyHeaderEndsTheImportAtLineOne(csv: String, column: String?, reason: String) {
+    ].map(FaultCase.init))
+    func aFaultyHeaderEndsTheImportAtLineOne(_ fault: FaultCase) {
+        let (csv, column, reason) = (fault.input, fault.column, fault.reason)
         let results = Self.read(csv)
         #expect(results.count == 1)
         #expect(Self.failures(results).first?.line == 1)
@@ -241,8 +259,9 @@ import Testing
         ("{\"email\": \"x@example.com\", \"attributes.note\": \"\(String(repeating: "n", count: 10_001))\"}", "attributes.note", "is longer than 10000 bytes"),
         ("{\"email\": \"x@example.com\", \"attributes\": {\"k\": \"a\\u0000b\"}}", "attributes.k", "contains U+0000"),
         ("{\"email\": \"x@example.com\", \"external_id\": \"\(String(repeating: "9", count: 1_001))\"}", "external_id", "is longer than 1000 bytes"),
-    ] as [(String, String?, String)])
-    func aFaultyNDJSONLineFailsAloneNamingItsKey(line: String, column: String?, reason: String) {
+    ].map(FaultCase.init))
+    func aFaultyNDJSONLineFailsAloneNamingItsKey(_ fault: FaultCase) {
+        let (line, column, reason) = (fault.input, fault.column, fault.reason)
         let text = "{\"email\": \"a@example.com\"}\n\n" + line + "\n{\"email\": \"z@example.com\"}\n"
         let results = Self.read(text)
         #expect(Self.failures(results).count == 1)

@@ -83,7 +83,11 @@ enum ContactImportColumn: Hashable, Sendable {
             return fatal(ImportFieldError(column: nil, "names more than \(maximumColumns) columns"))
         }
         var columns: [ContactImportColumn] = []
-        for name in names {
+        for (index, name) in names.enumerated() {
+            // `email,,tags` or a trailing comma: say which, as there is no name to quote.
+            guard !name.trimmingASCIIWhitespace().isEmpty else {
+                return fatal(ImportFieldError(column: nil, "column \(index + 1) has no name"))
+            }
             switch named(name, allowingAttributesObject: false) {
             case .success(let column): columns.append(column)
             case .failure(let error): return fatal(error)

@@ -32,7 +32,7 @@
 ///
 /// The same email on two lines yields two rows, in file order; the store upserts them in that
 /// order, so the later line wins for every field it gives.
-public struct ContactImportReader {
+public struct ContactImportReader: Sendable {
     /// The largest record (CSV) or line (NDJSON) read, in bytes.
     public static let maximumRecordBytes = 65_536
 
