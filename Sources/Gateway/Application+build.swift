@@ -110,23 +110,23 @@ func buildRouter(_ dependencies: AppDependencies) -> Router<BasicRequestContext>
 func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
     let router = Router()
     let table = RouteTable()
-    let routes = RouteRegistrar(router: router, table: table)
     let metrics = CortexMetrics()
     let store = dependencies.store
     let clock = dependencies.clock
-    // Added before any route, so it wraps every route and the not-found responder.
+    // Added before any route, so it wraps every route (and the API key check of `/v1` routes,
+    // turning its refusal into JSON) and the not-found responder.
     router.add(middleware: ErrorMiddleware(routes: table, metrics: metrics))
+    let routes = RouteRegistrar(
+        router: router, table: table,
+        authenticator: APIKeyAuthenticator(configuredKeys: dependencies.configuration.apiKeys, store: store))
 
-    let authenticator = APIKeyAuthenticator(configuredKeys: dependencies.configuration.apiKeys, store: store)
     let sources = InboundSources(configuration: dependencies.configuration)
     let pipeline = InboundPipeline(store: store, metrics: metrics, clock: clock, logger: dependencies.logger)
-    IngestRoutes(sources: sources, pipeline: pipeline, authenticator: authenticator).register(on: routes)
-    InboundRoutes(store: store, sources: sources, pipeline: pipeline, authenticator: authenticator).register(on: routes)
-    SuppressionRoutes(store: store, authenticator: authenticator).register(on: routes)
-    MessageRoutes(
-        store: store, authenticator: authenticator, clock: clock, defaultFrom: dependencies.configuration.mailFrom
-    ).register(on: routes)
-    ReadRoutes(store: store, authenticator: authenticator).register(on: routes)
+    IngestRoutes(sources: sources, pipeline: pipeline).register(on: routes)
+    InboundRoutes(store: store, sources: sources, pipeline: pipeline).register(on: routes)
+    SuppressionRoutes(store: store).register(on: routes)
+    MessageRoutes(store: store, clock: clock, defaultFrom: dependencies.configuration.mailFrom).register(on: routes)
+    ReadRoutes(store: store).register(on: routes)
     HealthRoutes(store: store, metrics: metrics, senderStatus: dependencies.senderStatus).register(on: routes)
     return routes
 }

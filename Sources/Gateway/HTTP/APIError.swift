@@ -32,6 +32,18 @@ struct APIError: Error, HTTPResponseError, Sendable {
         APIError(.badRequest, code: error.code, error.message)
     }
 
+    /// A store failure: only `unavailable` tells the client to retry. A conflict or refused data
+    /// would be refused again, so they are 4xx; retrying them forever helps no one.
+    static func from(_ error: StoreError) -> APIError {
+        switch error.kind {
+        case .unavailable: .databaseUnavailable
+        case .notFound: .notFound(error.message)
+        case .conflict: APIError(.conflict, code: "conflict", "the change conflicts with stored data: \(error.message)")
+        case .invalid:
+            APIError(.unprocessableContent, code: "invalid_data", "the database refused the data: \(error.message)")
+        }
+    }
+
     static func from(_ error: WebhookAuthError) -> APIError {
         switch error.kind {
         case .missingHeader: APIError(.badRequest, code: "missing_header", error.message)

@@ -55,9 +55,13 @@ struct ErrorMiddleware: RouterMiddleware {
             context.logger.debug("HTTP client fault", metadata: ["fault": "\(fault)"])
             return APIError.from(fault)
         case let error as StoreError:
-            if error.isNotFound { return .notFound(error.message) }
-            context.logger.error("database failure", metadata: ["error": "\(error)"])
-            return .databaseUnavailable
+            switch error.kind {
+            case .unavailable: context.logger.error("database failure", metadata: ["error": "\(error)"])
+            // The caller's doing, not the server's: worth a line, not an alert.
+            case .conflict, .invalid: context.logger.notice("database refused a change", metadata: ["error": "\(error)"])
+            case .notFound: break
+            }
+            return APIError.from(error)
         default:
             // Not reachable by any input we know of; a 503 tells the sender to retry rather than drop.
             context.logger.error("unexpected failure", metadata: ["error": "\(error)"])

@@ -30,15 +30,42 @@ final class RouteTable: Sendable {
 }
 
 /// Adds a route to the router and records it in the table: the one way routes are registered.
+///
+/// Every route whose path is under `/v1` is registered in a router group behind
+/// `APIKeyMiddleware`, so a `/v1` route cannot be added without authentication; other routes
+/// (webhooks, which authenticate by their own signatures, and health checks) are not.
 struct RouteRegistrar {
+    /// The first path segment of the bearer-key API.
+    static let apiSegment = "v1"
+
+    /// The router being filled; only `buildRouter` reads it, to serve it.
     let router: Router<BasicRequestContext>
     let table: RouteTable
+    /// The routes behind the API key. Its path is empty: routes keep their full paths, so the
+    /// table, the metrics' endpoint paths and the router's own list all read `/v1/...`.
+    private let authenticated: RouterGroup<BasicRequestContext>
+
+    init(router: Router<BasicRequestContext>, table: RouteTable, authenticator: APIKeyAuthenticator) {
+        self.router = router
+        self.table = table
+        self.authenticated = router.group().add(middleware: APIKeyMiddleware(authenticator: authenticator))
+    }
+
+    /// Whether `path` is under `/v1` and so needs the API key. Read by segments and in any letter
+    /// case, so `v1/x`, `//v1/x` and `/V1/x` count too: erring towards a key is the safe side.
+    static func requiresAPIKey(_ path: String) -> Bool {
+        path.split(separator: "/", omittingEmptySubsequences: true).first?.lowercased() == apiSegment
+    }
 
     func add(
         _ method: HTTPRequest.Method, _ path: String,
         _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
     ) {
         table.record(RouteTable.Entry(method: method, path: path))
-        router.on(RouterPath(path), method: method, use: handler)
+        if Self.requiresAPIKey(path) {
+            authenticated.on(RouterPath(path), method: method, use: handler)
+        } else {
+            router.on(RouterPath(path), method: method, use: handler)
+        }
     }
 }

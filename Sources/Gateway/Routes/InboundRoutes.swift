@@ -7,11 +7,9 @@ struct InboundRoutes {
     let store: any Store
     let sources: InboundSources
     let pipeline: InboundPipeline
-    let authenticator: APIKeyAuthenticator
 
     func register(on routes: RouteRegistrar) {
         routes.add(.get, "/v1/inbound") { request, _ in
-            try await authenticator.authenticate(request)
             let parameters = request.uri.queryParameters
             var query = InboundQuery(limit: try ListLimit.parse(parameters["limit"]))
             if let source = parameters["source"].map(String.init), !source.isEmpty { query.source = source }
@@ -26,7 +24,6 @@ struct InboundRoutes {
             return JSONResponse.make(.ok, .object(["data": .array(events.map(ResourceJSON.inbound))]))
         }
         routes.add(.post, "/v1/inbound/{id}/replay") { request, context in
-            try await authenticator.authenticate(request)
             guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else {
                 throw APIError.notFound("no archived delivery with that id")
             }

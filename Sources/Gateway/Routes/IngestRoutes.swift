@@ -5,7 +5,6 @@ import Hummingbird
 struct IngestRoutes {
     let sources: InboundSources
     let pipeline: InboundPipeline
-    let authenticator: APIKeyAuthenticator
 
     func register(on routes: RouteRegistrar) {
         for source in sources.webhooks {
@@ -15,7 +14,6 @@ struct IngestRoutes {
         }
         let api = sources.api
         routes.add(.post, "/v1/events") { request, _ in
-            try await authenticator.authenticate(request)
             let inbound = InboundRequest(
                 headers: request.headers.map { (name: $0.name.canonicalName, value: $0.value) },
                 body: try await BodyLimit.collect(request), receivedAt: pipeline.clock.now())

@@ -6,20 +6,17 @@ struct MessageRoutes {
     static let maximumBatch = 500
 
     let store: any Store
-    let authenticator: APIKeyAuthenticator
     let clock: any WallClock
     let defaultFrom: String?
 
     func register(on routes: RouteRegistrar) {
         routes.add(.post, "/v1/messages") { request, _ in
-            try await authenticator.authenticate(request)
             let object = try InboundPayload.parseObject(try await BodyLimit.collect(request))
             let message = try MessageRequest.parse(object, defaultFrom: defaultFrom)
             let (job, created) = try await store.enqueueEmail(message, at: clock.now())
             return JSONResponse.make(.accepted, ResourceJSON.message(job, duplicate: !created))
         }
         routes.add(.post, "/v1/messages/batch") { request, _ in
-            try await authenticator.authenticate(request)
             let body = try await BodyLimit.collect(request)
             let root: JSON
             do throws(JSONParser.Failure) {
@@ -50,14 +47,12 @@ struct MessageRoutes {
             return JSONResponse.make(.accepted, .object(["data": .array(results)]))
         }
         routes.add(.get, "/v1/messages/{id}") { request, context in
-            try await authenticator.authenticate(request)
             guard let id = context.parameters.get("id").flatMap({ Int64($0) }),
                 let job = try await store.emailJob(id: id)
             else { throw APIError.notFound("no message with that id") }
             return JSONResponse.make(.ok, ResourceJSON.message(job, duplicate: nil, withContent: true))
         }
         routes.add(.get, "/v1/messages") { request, _ in
-            try await authenticator.authenticate(request)
             let parameters = request.uri.queryParameters
             var query = EmailJobQuery(limit: try ListLimit.parse(parameters["limit"]))
             if let raw = parameters["email"].map(String.init), !raw.isEmpty {

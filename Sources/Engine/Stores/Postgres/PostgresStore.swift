@@ -337,8 +337,9 @@ public final class PostgresStore: Store, GroupCommittingStore {
         }
     }
 
-    /// What a failed database call becomes: cancellation stays cancellation, a passed deadline
-    /// and every PostgreSQL or connection failure become a `StoreError`.
+    /// What a failed database call becomes: cancellation stays cancellation; a constraint or
+    /// value the server refused becomes `conflict` or `invalid` (a retry would meet the same
+    /// refusal); a passed deadline and every other PostgreSQL or connection failure `unavailable`.
     private static func storeError(_ error: any Error, _ settings: PostgresSettings) -> any Error {
         if error is CancellationError { return error }
         if error is DeadlineExceeded {
@@ -354,10 +355,17 @@ public final class PostgresStore: Store, GroupCommittingStore {
         case let error as PostgresTransactionError:
             return storeError(error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError ?? error)
         case let error as PSQLError:
-            if let message = error.serverInfo?[.message] {
-                return StoreError.unavailable("PostgreSQL: \(message)")
+            guard let message = error.serverInfo?[.message] else {
+                return StoreError.unavailable("PostgreSQL: \(error.code)")
             }
-            return StoreError.unavailable("PostgreSQL: \(error.code)")
+            switch error.serverInfo?[.sqlState] ?? "" {
+            // unique_violation, foreign_key_violation: the change collides with existing rows.
+            case "23505", "23503": return StoreError.conflict("PostgreSQL: \(message)")
+            // check_violation, not_null_violation, and class 22 (data exception: a bad value).
+            case "23514", "23502": return StoreError.invalid("PostgreSQL: \(message)")
+            case let state where state.hasPrefix("22"): return StoreError.invalid("PostgreSQL: \(message)")
+            default: return StoreError.unavailable("PostgreSQL: \(message)")
+            }
         default:
             return StoreError.unavailable("PostgreSQL: \(error)")
         }

@@ -37,13 +37,13 @@ public final class SQLiteStore: Store, GroupCommittingStore {
 
     public var description: String { "sqlite:\(path)" }
 
-    // Every database failure leaves the store as a `StoreError`, so callers above Engine never
-    // see GRDB's types.
+    // Every database failure leaves the store as a `StoreError` (see `storeError`), so callers
+    // above Engine never see GRDB's types.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(body)
         } catch let error as DatabaseError {
-            throw StoreError.unavailable("SQLite write failed: \(error)")
+            throw Self.storeError(error, "write")
         }
     }
 
@@ -51,7 +51,7 @@ public final class SQLiteStore: Store, GroupCommittingStore {
         do {
             return try await pool.read(body)
         } catch let error as DatabaseError {
-            throw StoreError.unavailable("SQLite read failed: \(error)")
+            throw Self.storeError(error, "read")
         }
     }
 
@@ -59,7 +59,7 @@ public final class SQLiteStore: Store, GroupCommittingStore {
         do {
             try SQLiteMigrations.migrator.migrate(pool)
         } catch let error as DatabaseError {
-            throw StoreError.unavailable("SQLite migration failed: \(error)")
+            throw Self.storeError(error, "migration")
         }
     }
 
@@ -106,7 +106,7 @@ public final class SQLiteStore: Store, GroupCommittingStore {
             do {
                 results.append(.success(try await pool.write { db in try Self.ingestOne(pending, db) }))
             } catch {
-                results.append(.failure(StoreError.unavailable("SQLite write failed: \(error)")))
+                results.append(.failure(Self.storeError(error, "write")))
             }
         }
         return results
