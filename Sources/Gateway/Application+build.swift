@@ -127,6 +127,8 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
     SuppressionRoutes(store: store).register(on: routes)
     MessageRoutes(store: store, clock: clock, defaultFrom: dependencies.configuration.mailFrom).register(on: routes)
     ReadRoutes(store: store).register(on: routes)
+    SmartListRoutes(store: store, clock: clock).register(on: routes)
+    DirectoryRoutes(store: store, clock: clock).register(on: routes)
     HealthRoutes(store: store, metrics: metrics, senderStatus: dependencies.senderStatus).register(on: routes)
     return routes
 }

@@ -91,7 +91,7 @@ import Testing
             let unknown = try await client.execute(uri: "/v1/nowhere", method: .get, headers: sent)
             #expect(unknown.status == .notFound)
             #expect(unknown.errorCode == "not_found")
-            let wrongMethod = try await client.execute(uri: "/v1/contacts/a@b.io", method: .delete, headers: sent)
+            let wrongMethod = try await client.execute(uri: "/v1/messages/1", method: .delete, headers: sent)
             #expect(wrongMethod.status == .methodNotAllowed)
             #expect(wrongMethod.headers[.allow] == "GET")
         }

@@ -6,6 +6,10 @@ public protocol ContactDirectory: Sendable {
     /// `consent.revoked` activity in the same transaction.
     func saveContact(_ update: ContactUpdate, at time: Timestamp) async throws
 
+    /// Removes a tag (matched ignoring ASCII case), writing a `tag.removed` activity with the
+    /// tag as it was written; false when the contact did not have it (no activity then).
+    func removeTag(_ tag: String, from email: EmailAddress, at time: Timestamp) async throws -> Bool
+
     /// Adds tags (matched ignoring ASCII case, kept as first written), creating the contact if
     /// needed. Each tag the contact did not have writes a `tag.added` activity in the same
     /// transaction; a tag it had is a no-op. Answers the tags added.
@@ -94,4 +98,33 @@ extension ContactDirectory {
         }
         return lists
     }
+}
+
+/// A stored smart list: a name and a filter, resolved whenever it is read.
+public struct SmartList: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    /// The filter document as stored (validated when it was saved).
+    public var filter: JSON
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    public init(id: Int64, name: String, filter: JSON, createdAt: Timestamp, updatedAt: Timestamp) {
+        self.id = id
+        self.name = name
+        self.filter = filter
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Smart lists kept by a store.
+public protocol SmartListRepository: Sendable {
+    /// Every smart list, oldest first.
+    func smartLists() async throws -> [SmartList]
+    func smartList(id: Int64) async throws -> SmartList?
+    /// Replaces a list's name and filter; false when there is no such list.
+    func updateSmartList(id: Int64, name: String, filter: JSON, at time: Timestamp) async throws -> Bool
+    /// Deletes a list; false when there is no such list.
+    func deleteSmartList(id: Int64) async throws -> Bool
 }

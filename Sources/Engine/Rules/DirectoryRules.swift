@@ -52,4 +52,11 @@ public enum DirectoryRules {
             emails: shown.compactMap { EmailAddress($0.1) },
             nextCursor: rows.count > limit ? shown.last?.0 : nil)
     }
+
+    /// A smart list from its stored columns `(id, name, filter JSON text, created µs, updated µs)`.
+    static func smartList(_ row: (Int64, String, String, Int64, Int64)) throws -> SmartList {
+        SmartList(
+            id: row.0, name: row.1, filter: try JSONParser.parse(Array(row.2.utf8)),
+            createdAt: Timestamp(microseconds: row.3), updatedAt: Timestamp(microseconds: row.4))
+    }
 }

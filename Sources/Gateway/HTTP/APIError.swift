@@ -34,6 +34,11 @@ struct APIError: Error, HTTPResponseError, Sendable {
 
     /// A store failure: only `unavailable` tells the client to retry. A conflict or refused data
     /// would be refused again, so they are 4xx; retrying them forever helps no one.
+    /// A filter document that is not valid, naming the JSON pointer of the fault.
+    static func from(_ error: FilterError) -> APIError {
+        APIError(.unprocessableContent, code: "invalid_filter", error.description)
+    }
+
     static func from(_ error: StoreError) -> APIError {
         switch error.kind {
         case .unavailable: .databaseUnavailable

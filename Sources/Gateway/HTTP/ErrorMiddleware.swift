@@ -34,6 +34,8 @@ struct ErrorMiddleware: RouterMiddleware {
             return error
         case let error as InputError:
             return APIError.from(error)
+        case let error as FilterError:
+            return APIError.from(error)
         case let error as HTTPError:
             switch error.status {
             case .notFound:

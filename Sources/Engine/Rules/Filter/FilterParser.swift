@@ -281,6 +281,11 @@ public struct FilterError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(path.isEmpty ? "the filter" : path) \(message)" }
 
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
     static func at(_ pointer: Pointer, _ message: String) -> FilterError {
         FilterError(path: pointer.text, message: message)
     }

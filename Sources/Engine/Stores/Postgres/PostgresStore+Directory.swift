@@ -67,6 +67,65 @@ extension PostgresStore {
         }
     }
 
+    public func removeTag(_ tag: String, from email: EmailAddress, at time: Timestamp) async throws -> Bool {
+        try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection in
+                guard
+                    let row = try await connection.query(
+                        """
+                        DELETE FROM contact_tags t USING contacts c
+                        WHERE c.id = t.contact_id AND c.email = \(email.value) AND t.tag_key = \(FilterCompiler.foldASCII(tag))
+                        RETURNING t.contact_id, t.tag
+                        """, logger: logger
+                    ).decode((Int64, String).self).first(where: { _ in true })
+                else { return false }
+                try await Self.insertDirectoryActivity(
+                    connection, type: "tag.removed", contactID: row.0, email: email, at: time,
+                    metadata: DirectoryRules.tagMetadata(row.1), logger: logger)
+                return true
+            }
+        }
+    }
+
+    private static let smartListColumns = "id, name, filter::text, cortex_us(created_at), cortex_us(updated_at)"
+
+    public func smartLists() async throws -> [SmartList] {
+        let rows = try await mapped { [self] in
+            try await client.query(
+                "SELECT \(unescaped: Self.smartListColumns) FROM crm_smart_lists ORDER BY id", logger: logger
+            ).decode((Int64, String, String, Int64, Int64).self).collectAll()
+        }
+        return try rows.map(DirectoryRules.smartList)
+    }
+
+    public func smartList(id: Int64) async throws -> SmartList? {
+        let row = try await mapped { [self] in
+            try await client.query(
+                "SELECT \(unescaped: Self.smartListColumns) FROM crm_smart_lists WHERE id = \(id)", logger: logger
+            ).decode((Int64, String, String, Int64, Int64).self).first { _ in true }
+        }
+        return try row.map(DirectoryRules.smartList)
+    }
+
+    public func updateSmartList(id: Int64, name: String, filter: JSON, at time: Timestamp) async throws -> Bool {
+        try await mapped { [self] in
+            try await client.query(
+                """
+                UPDATE crm_smart_lists SET name = \(name), filter = \(filter.serialized())::jsonb,
+                    updated_at = cortex_ts(\(time.microseconds))
+                WHERE id = \(id) RETURNING 1
+                """, logger: logger
+            ).decode(Int.self).first { _ in true } != nil
+        }
+    }
+
+    public func deleteSmartList(id: Int64) async throws -> Bool {
+        try await mapped { [self] in
+            try await client.query("DELETE FROM crm_smart_lists WHERE id = \(id) RETURNING 1", logger: logger)
+                .decode(Int.self).first { _ in true } != nil
+        }
+    }
+
     public func createSmartList(name: String, filter: JSON, at time: Timestamp) async throws -> Int64 {
         try await mapped { [self] in
             let id = try await client.query(

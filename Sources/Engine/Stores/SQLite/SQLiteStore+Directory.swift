@@ -56,6 +56,66 @@ extension SQLiteStore {
         }
     }
 
+    public func removeTag(_ tag: String, from email: EmailAddress, at time: Timestamp) async throws -> Bool {
+        try await write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT t.contact_id, t.tag FROM contact_tags t JOIN contacts c ON c.id = t.contact_id
+                        WHERE c.email = ? AND t.tag_key = ?
+                        """,
+                    arguments: [email.value, FilterCompiler.foldASCII(tag)])
+            else { return false }
+            let contactID: Int64 = row["contact_id"]
+            let written: String = row["tag"]
+            try db.execute(
+                sql: "DELETE FROM contact_tags WHERE contact_id = ? AND tag_key = ?",
+                arguments: [contactID, FilterCompiler.foldASCII(tag)])
+            try Self.insertDirectoryActivity(
+                db, type: "tag.removed", contactID: contactID, email: email, at: time,
+                metadata: DirectoryRules.tagMetadata(written))
+            return true
+        }
+    }
+
+    public func smartLists() async throws -> [SmartList] {
+        let rows = try await read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, filter, created_at, updated_at FROM crm_smart_lists ORDER BY id")
+                .map { (row: Row) -> (Int64, String, String, Int64, Int64) in
+                    (row["id"], row["name"], row["filter"], row["created_at"], row["updated_at"])
+                }
+        }
+        return try rows.map(DirectoryRules.smartList)
+    }
+
+    public func smartList(id: Int64) async throws -> SmartList? {
+        let row = try await read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT id, name, filter, created_at, updated_at FROM crm_smart_lists WHERE id = ?", arguments: [id]
+            ).map { (row: Row) -> (Int64, String, String, Int64, Int64) in
+                (row["id"], row["name"], row["filter"], row["created_at"], row["updated_at"])
+            }
+        }
+        return try row.map(DirectoryRules.smartList)
+    }
+
+    public func updateSmartList(id: Int64, name: String, filter: JSON, at time: Timestamp) async throws -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE crm_smart_lists SET name = ?, filter = ?, updated_at = ? WHERE id = ?",
+                arguments: [name, filter.serialized(), time.microseconds, id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func deleteSmartList(id: Int64) async throws -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM crm_smart_lists WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
     public func createSmartList(name: String, filter: JSON, at time: Timestamp) async throws -> Int64 {
         try await write { db in
             try db.execute(

@@ -1,0 +1,87 @@
+import Engine
+import Foundation
+import Hummingbird
+
+/// The directory (ENGINE.md §1): listing and searching contacts, creating or updating one, and
+/// its tags. Every change that matters to automations writes its activity in the same
+/// transaction (the store's promise).
+struct DirectoryRoutes {
+    let store: any Store
+    let clock: any WallClock
+
+    func register(on routes: RouteRegistrar) {
+        routes.add(.get, "/v1/contacts") { request, _ in
+            let parameters = request.uri.queryParameters
+            let limit = try ListLimit.parse(parameters["limit"])
+            var cursor: Int64?
+            if let raw = parameters["cursor"], !raw.isEmpty {
+                guard let value = Int64(raw), value >= 0 else { throw APIError.invalidParameter("cursor", "is not a cursor this API gave") }
+                cursor = value
+            }
+            let filter = try listingFilter(parameters)
+            let page = try await store.contactEmails(matching: filter, after: cursor, limit: limit, at: clock.now())
+            var data: [JSON] = []
+            for email in page.emails {
+                if let contact = try await store.contact(email: email) { data.append(ResourceJSON.contact(contact)) }
+            }
+            return JSONResponse.make(
+                .ok, .object(["data": .array(data), "next_cursor": page.nextCursor.map { .string(String($0)) } ?? .null]))
+        }
+        routes.add(.put, "/v1/contacts/{email}") { request, context in
+            let email = try PathEmail.parse(context.parameters.get("email"))
+            let object = try InboundPayload.parseObject(try await BodyLimit.collect(request))
+            try await store.saveContact(try ContactRequest.parse(object, email: email), at: clock.now())
+            guard let contact = try await store.contact(email: email) else { throw APIError.notFound("no contact \(email.value)") }
+            return JSONResponse.make(.ok, ResourceJSON.contact(contact))
+        }
+        routes.add(.post, "/v1/contacts/{email}/tags") { request, context in
+            let email = try PathEmail.parse(context.parameters.get("email"))
+            let object = try InboundPayload.parseObject(try await BodyLimit.collect(request))
+            let tags = try ContactRequest.tags(object["tags"])
+            let added = try await store.addTags(tags, to: email, at: clock.now())
+            guard let contact = try await store.contact(email: email) else { throw APIError.notFound("no contact \(email.value)") }
+            return JSONResponse.make(.ok, .object(["added": .array(added.map(JSON.string)), "tags": .array(contact.tags.map(JSON.string))]))
+        }
+        routes.add(.delete, "/v1/contacts/{email}/tags/{tag}") { _, context in
+            let email = try PathEmail.parse(context.parameters.get("email"))
+            let raw = context.parameters.get("tag") ?? ""
+            let tag = raw.removingPercentEncoding ?? raw
+            guard try await store.removeTag(tag, from: email, at: clock.now()) else {
+                throw APIError.notFound("\(email.value) has no tag \"\(tag)\"")
+            }
+            return Response(status: .noContent)
+        }
+    }
+
+    /// `q`, `tag`, `list_id` and `filter` together: a contact must match every one given.
+    private func listingFilter(_ parameters: Parameters) throws -> Filter {
+        var clauses: [Filter] = []
+        if let q = parameters["q"].map(String.init), !q.isEmpty {
+            guard q.utf8.count <= FilterParser.maximumStringBytes else {
+                throw APIError.invalidParameter("q", "must be at most \(FilterParser.maximumStringBytes) bytes")
+            }
+            clauses.append(
+                .any(["email", "first_name", "last_name"].map { field in
+                    (try? FilterParser.parse(.object(["field": .string(field), "op": .string("contains"), "value": .string(q)]))) ?? .everyone
+                }))
+        }
+        if let tag = parameters["tag"].map(String.init), !tag.isEmpty {
+            clauses.append(try FilterParser.parse(.object(["tag": .string(tag)])))
+        }
+        if let raw = parameters["list_id"].map(String.init), !raw.isEmpty {
+            guard let id = Int64(raw), id > 0 else { throw APIError.invalidParameter("list_id", "must be a smart list id") }
+            clauses.append(.list(id))
+        }
+        if let raw = parameters["filter"].map(String.init), !raw.isEmpty {
+            let document: JSON
+            do throws(JSONParser.Failure) {
+                document = try JSONParser.parse(Array(raw.utf8))
+            } catch {
+                throw APIError.invalidParameter("filter", "must be a URL-encoded filter document: \(error)")
+            }
+            clauses.append(try FilterParser.parse(document))
+        }
+        return clauses.isEmpty ? .everyone : .all(clauses)
+    }
+}
+
