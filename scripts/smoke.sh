@@ -72,6 +72,20 @@ poll "$base/v1/messages?email=smoke@example.com&status=suppressed" '"status":"su
 check "suppressed recipient never sent" 1 "$(grep -o '"status":"suppressed"' out.json | wc -l | tr -d ' ')"
 check "no key refused" 401 "$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/activities")"
 
+# The README's smart-list example: bought P2P but not Canva.
+event() { curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/events" --data-binary "$1"; }
+check "Ada buys P2P" 202 "$(event '{"type":"checkout.completed","data":{"email":"ada@example.com","product":"P2P"}}')"
+check "Bo buys P2P" 202 "$(event '{"type":"checkout.completed","data":{"email":"bo@example.com","product":"P2P"}}')"
+check "Bo buys Canva" 202 "$(event '{"type":"checkout.completed","data":{"email":"bo@example.com","product":"Canva"}}')"
+check "smart list created" 201 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/lists" --data-binary '
+  {"name": "Bought P2P, not Canva", "filter": {"all": [
+    {"activity": {"type": "checkout.completed", "where": {"product": "P2P"}}},
+    {"not": {"activity": {"type": "checkout.completed", "where": {"product": "Canva"}}}}]}}')"
+check "the list counts Ada alone" '"count":1' "$(grep -o '"count":1' out.json)"
+list_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' out.json)
+check "members read" 200 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" "$base/v1/lists/$list_id/members")"
+check "Ada is the member" '"email":"ada@example.com"' "$(grep -o '"email":"[^"]*"' out.json | sort -u | tr -d '\n')"
+
 check "send-test reports the outcome" 1 "$("$cortex" send-test --to test@example.com --from shop@example.com | grep -c 'sent via dry-run')"
 if [ -n "${CORTEX_TEST_SMTP_DIR:-}" ]; then
   # The same binary switched to SMTP by configuration alone, against the test SMTP server.
