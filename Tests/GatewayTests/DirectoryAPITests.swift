@@ -139,4 +139,29 @@ import Testing
         }
         #expect(try await app.store.smartLists().isEmpty)
     }
+
+    /// The checkout form's opt-in box: `marketing_opt_in` in the event sets consent, once, and a
+    /// redelivery of an older opt-in never overrides a newer opt-out.
+    @Test(arguments: StoreBackend.enabled)
+    func marketingOptInInAnEventSetsConsent(backend: StoreBackend) async throws {
+        try await TestApp.with(backend) { app in
+            try await app.test { client in
+                let optIn = #"{"type":"checkout.completed","timestamp":"2021-02-20T10:00:00Z","data":{"email":"ada@example.com","marketing_opt_in":true}}"#
+                let optOut = #"{"type":"checkout.completed","timestamp":"2021-02-21T10:00:00Z","data":{"email":"ada@example.com","marketing_opt_in":false}}"#
+                for (body, id) in [(optIn, "c1"), (optOut, "c2"), (optIn, "c1")] {
+                    let response = try await client.execute(uri: "/webhooks/checkout", method: .post, headers: try app.signed(body, id: id), body: .init(body))
+                    #expect(response.status == .accepted)
+                }
+                let contact = try await client.execute(uri: "/v1/contacts/ada@example.com", method: .get, headers: app.bearer)
+                #expect(contact.json["consent"]?["status"] == .string("revoked"))
+                #expect(contact.json["consent"]?["source"] == .string("checkout"))
+                #expect(contact.json["consent"]?["at"] == .string("2021-02-21T10:00:00.000000Z"))
+                let consents = try await client.execute(uri: "/v1/activities?email=ada@example.com", method: .get, headers: app.bearer)
+                let types = consents.json["data"]?.arrayValue?.compactMap { $0["type"]?.stringValue }.filter { $0.hasPrefix("consent.") }
+                #expect(types?.sorted() == ["consent.granted", "consent.revoked"])
+                #expect(try await client.execute(uri: "/v1/contacts/ada@example.com", method: .delete, headers: app.bearer).status == .noContent)
+                #expect(try await client.execute(uri: "/v1/contacts/ada@example.com", method: .get, headers: app.bearer).status == .notFound)
+            }
+        }
+    }
 }

@@ -23,7 +23,7 @@ import Testing
             #expect(response.status == .methodNotAllowed)
             #expect(response.errorCode == "method_not_allowed")
             #expect(response.headers[.allow] == "POST")
-            let contact = try await client.execute(uri: "/v1/contacts/a@b.io", method: .delete, headers: app.bearer)
+            let contact = try await client.execute(uri: "/v1/activities", method: .delete, headers: app.bearer)
             #expect(contact.status == .methodNotAllowed)
         }
     }

@@ -6,6 +6,11 @@ public protocol ContactDirectory: Sendable {
     /// `consent.revoked` activity in the same transaction.
     func saveContact(_ update: ContactUpdate, at time: Timestamp) async throws
 
+    /// Erases a contact: the row, its activities and tags go, and its messages in the send ledger
+    /// lose their subject and bodies (queued ones are cancelled). A suppression stays, so an
+    /// erased address that bounced is still never mailed. False when there was no such contact.
+    func eraseContact(_ email: EmailAddress) async throws -> Bool
+
     /// Removes a tag (matched ignoring ASCII case), writing a `tag.removed` activity with the
     /// tag as it was written; false when the contact did not have it (no activity then).
     func removeTag(_ tag: String, from email: EmailAddress, at time: Timestamp) async throws -> Bool
@@ -46,11 +51,17 @@ public struct ContactUpdate: Sendable, Equatable {
     public var consent: ConsentStatus?
     /// Where a consent change came from (`checkout`, `api`, `import`, ...).
     public var consentSource: String?
+    /// When the consent was given or revoked (an event's own time); the save's time when `nil`.
+    /// A consent older than the one the contact has is ignored, so a late redelivery of an old
+    /// opt-in never overrides a newer unsubscribe.
+    public var consentAt: Timestamp?
 
     public init(
         email: EmailAddress, firstName: String? = nil, lastName: String? = nil, externalID: String? = nil,
-        timezone: String? = nil, attributes: JSONObject? = nil, consent: ConsentStatus? = nil, consentSource: String? = nil
+        timezone: String? = nil, attributes: JSONObject? = nil, consent: ConsentStatus? = nil, consentSource: String? = nil,
+        consentAt: Timestamp? = nil
     ) {
+        self.consentAt = consentAt
         self.email = email
         self.firstName = firstName
         self.lastName = lastName

@@ -59,4 +59,12 @@ public enum DirectoryRules {
             id: row.0, name: row.1, filter: try JSONParser.parse(Array(row.2.utf8)),
             createdAt: Timestamp(microseconds: row.3), updatedAt: Timestamp(microseconds: row.4))
     }
+
+    /// Whether a consent given or revoked at `time` changes the contact's: it must differ, and
+    /// be no older than the consent the contact has (events arrive out of order and twice).
+    static func consentChanges(from current: String?, since: Timestamp?, to status: ConsentStatus, at time: Timestamp) -> Bool {
+        guard status.rawValue != current else { return false }
+        guard let since else { return true }
+        return time >= since
+    }
 }

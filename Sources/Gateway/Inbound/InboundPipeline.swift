@@ -54,6 +54,7 @@ struct InboundPipeline: Sendable {
         }
         let outcome = try await store.ingest(
             delivery, activities: try await correlated(normalization.activities), suppressions: normalization.suppressions)
+        try await applyConsent(normalization.activities, source: source.name)
         metrics.verdict(source: source.name, outcome.duplicate ? "duplicate" : "accepted")
         if !outcome.duplicate { metrics.activitiesWritten(source: source.name, count: outcome.activityIDs.count) }
         return JSONResponse.make(
@@ -62,6 +63,15 @@ struct InboundPipeline: Sendable {
                 "activity_ids": .array(outcome.activityIDs.map { .int($0) }),
                 "duplicate": .bool(outcome.duplicate),
             ]))
+    }
+
+    /// Sets the consent an event's `marketing_opt_in` states. Applied before the answer and
+    /// again for a duplicate: if Cortex stopped between the ingest and this, the sender's retry
+    /// (a duplicate) completes it, and an older consent never overrides a newer one.
+    func applyConsent(_ activities: [NewActivity], source: String) async throws {
+        for update in ConsentSignal.updates(activities, source: source) {
+            try await store.saveContact(update, at: clock.now())
+        }
     }
 
     /// Adds `email_job_id` to the metadata of activities about a message Cortex sent, so

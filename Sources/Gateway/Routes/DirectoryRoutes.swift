@@ -34,6 +34,11 @@ struct DirectoryRoutes {
             guard let contact = try await store.contact(email: email) else { throw APIError.notFound("no contact \(email.value)") }
             return JSONResponse.make(.ok, ResourceJSON.contact(contact))
         }
+        routes.add(.delete, "/v1/contacts/{email}") { _, context in
+            let email = try PathEmail.parse(context.parameters.get("email"))
+            guard try await store.eraseContact(email) else { throw APIError.notFound("no contact \(email.value)") }
+            return Response(status: .noContent)
+        }
         routes.add(.post, "/v1/contacts/{email}/tags") { request, context in
             let email = try PathEmail.parse(context.parameters.get("email"))
             let object = try InboundPayload.parseObject(try await BodyLimit.collect(request))

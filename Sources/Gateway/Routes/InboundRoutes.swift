@@ -65,6 +65,7 @@ struct InboundRoutes {
         let outcome = try await store.replayInbound(
             id: id, activities: try await pipeline.correlated(normalization.activities),
             suppressions: normalization.suppressions)
+        if !outcome.duplicate { try await pipeline.applyConsent(normalization.activities, source: event.source) }
         pipeline.metrics.verdict(source: event.source, outcome.duplicate ? "replay_duplicate" : "replayed")
         return JSONResponse.make(
             .ok,

@@ -8,9 +8,9 @@ extension PostgresStore {
                 let contactID = try await Self.contactID(connection, update.email, at: time, logger: logger)
                 // The row is locked, so a concurrent merge of attributes cannot lose a key.
                 let current = try await connection.query(
-                    "SELECT attributes::text, consent_status FROM contacts WHERE id = \(contactID) FOR UPDATE",
+                    "SELECT attributes::text, consent_status, cortex_us(consent_at) FROM contacts WHERE id = \(contactID) FOR UPDATE",
                     logger: logger
-                ).decode((String, String).self).first { _ in true }
+                ).decode((String, String, Int64?).self).first { _ in true }
                 let attributes = try update.attributes.map { changes in
                     try DirectoryRules.merged(attributes: current?.0 ?? "{}", with: changes)
                 }
@@ -25,16 +25,20 @@ extension PostgresStore {
                         updated_at = cortex_ts(\(time.microseconds))
                     WHERE id = \(contactID)
                     """, logger: logger)
-                if let consent = update.consent, consent.rawValue != current?.1 {
+                let consentAt = update.consentAt ?? time
+                if let consent = update.consent,
+                    DirectoryRules.consentChanges(
+                        from: current?.1, since: current?.2.map(Timestamp.init(microseconds:)), to: consent, at: consentAt)
+                {
                     try await connection.query(
                         """
-                        UPDATE contacts SET consent_status = \(consent.rawValue), consent_at = cortex_ts(\(time.microseconds)),
+                        UPDATE contacts SET consent_status = \(consent.rawValue), consent_at = cortex_ts(\(consentAt.microseconds)),
                             consent_source = \(update.consentSource)
                         WHERE id = \(contactID)
                         """, logger: logger)
                     if let type = DirectoryRules.consentActivityType(consent) {
                         try await Self.insertDirectoryActivity(
-                            connection, type: type, contactID: contactID, email: update.email, at: time,
+                            connection, type: type, contactID: contactID, email: update.email, at: consentAt,
                             metadata: DirectoryRules.consentMetadata(source: update.consentSource), logger: logger)
                     }
                 }
@@ -63,6 +67,27 @@ extension PostgresStore {
                         metadata: DirectoryRules.tagMetadata(tag), logger: logger)
                 }
                 return added
+            }
+        }
+    }
+
+    public func eraseContact(_ email: EmailAddress) async throws -> Bool {
+        try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection in
+                guard
+                    let contactID = try await connection.query(
+                        "SELECT id FROM contacts WHERE email = \(email.value) FOR UPDATE", logger: logger
+                    ).decode(Int64.self).first(where: { _ in true })
+                else { return false }
+                try await connection.query("DELETE FROM crm_activities WHERE contact_id = \(contactID)", logger: logger)
+                try await connection.query("DELETE FROM contacts WHERE id = \(contactID)", logger: logger)
+                try await connection.query(
+                    """
+                    UPDATE email_jobs SET subject = '', html_body = NULL, text_body = NULL, metadata = '{}', options = '{}',
+                        status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END
+                    WHERE recipient = \(email.value)
+                    """, logger: logger)
+                return true
             }
         }
     }

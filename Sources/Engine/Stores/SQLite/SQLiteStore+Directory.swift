@@ -6,7 +6,7 @@ extension SQLiteStore {
         try await write { db in
             let contactID = try Self.contactID(db, update.email, at: time)
             let current = try Row.fetchOne(
-                db, sql: "SELECT attributes, consent_status FROM contacts WHERE id = ?", arguments: [contactID])
+                db, sql: "SELECT attributes, consent_status, consent_at FROM contacts WHERE id = ?", arguments: [contactID])
             let attributes = try update.attributes.map { changes in
                 try DirectoryRules.merged(attributes: current?["attributes"] ?? "{}", with: changes)
             }
@@ -22,13 +22,18 @@ extension SQLiteStore {
                     update.firstName, update.lastName, update.externalID, update.timezone, attributes,
                     time.microseconds, contactID,
                 ])
-            if let consent = update.consent, consent.rawValue != current?["consent_status"] {
+            let consentAt = update.consentAt ?? time
+            if let consent = update.consent,
+                DirectoryRules.consentChanges(
+                    from: current?["consent_status"], since: (current?["consent_at"] as Int64?).map(Timestamp.init(microseconds:)),
+                    to: consent, at: consentAt)
+            {
                 try db.execute(
                     sql: "UPDATE contacts SET consent_status = ?, consent_at = ?, consent_source = ? WHERE id = ?",
-                    arguments: [consent.rawValue, time.microseconds, update.consentSource, contactID])
+                    arguments: [consent.rawValue, consentAt.microseconds, update.consentSource, contactID])
                 if let type = DirectoryRules.consentActivityType(consent) {
                     try Self.insertDirectoryActivity(
-                        db, type: type, contactID: contactID, email: update.email, at: time,
+                        db, type: type, contactID: contactID, email: update.email, at: consentAt,
                         metadata: DirectoryRules.consentMetadata(source: update.consentSource))
                 }
             }
@@ -53,6 +58,23 @@ extension SQLiteStore {
                     metadata: DirectoryRules.tagMetadata(tag))
             }
             return added
+        }
+    }
+
+    public func eraseContact(_ email: EmailAddress) async throws -> Bool {
+        try await write { db in
+            guard let contactID = try Int64.fetchOne(db, sql: "SELECT id FROM contacts WHERE email = ?", arguments: [email.value])
+            else { return false }
+            try db.execute(sql: "DELETE FROM crm_activities WHERE contact_id = ?", arguments: [contactID])
+            try db.execute(sql: "DELETE FROM contacts WHERE id = ?", arguments: [contactID])
+            try db.execute(
+                sql: """
+                    UPDATE email_jobs SET subject = '', html_body = NULL, text_body = NULL, metadata = '{}', options = '{}',
+                        status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END
+                    WHERE recipient = ?
+                    """,
+                arguments: [email.value])
+            return true
         }
     }
 
