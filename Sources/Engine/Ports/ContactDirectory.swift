@@ -1,6 +1,9 @@
 /// The directory: contacts' own fields, tags, smart lists, and the filter language run against
 /// them (ENGINE.md §1–3). One implementation per database; both pass one conformance suite.
 public protocol ContactDirectory: Sendable {
+    /// One contact with everything the directory knows of it, or `nil`.
+    func contact(email: EmailAddress) async throws -> Contact?
+
     /// Creates the contact, or updates the fields `update` gives. Attributes merge key by key
     /// (a JSON `null` removes a key). A consent change writes a `consent.granted` or
     /// `consent.revoked` activity in the same transaction.

@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// ``Store/pruneInboundBodies(receivedBefore:limit:at:)``). It runs once at start, then once
 /// per `interval`, and stops at once on graceful shutdown.
 public struct ArchivePruner: Service {
-    let store: any Store
+    let store: any InboundArchive
     let clock: any WallClock
     let retentionSeconds: Int64
     let batchSize: Int
@@ -23,7 +23,7 @@ public struct ArchivePruner: Service {
     ///     writer for milliseconds, so ingest never waits long behind the pruner.
     ///   - interval: time between passes. Retention is counted in days, so an hour is prompt.
     public init(
-        store: any Store, clock: any WallClock, retentionDays: Int, batchSize: Int = 1_000,
+        store: any InboundArchive, clock: any WallClock, retentionDays: Int, batchSize: Int = 1_000,
         interval: Duration = .seconds(3_600), logger: Logger,
         pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         startAfter: StartupGate? = nil

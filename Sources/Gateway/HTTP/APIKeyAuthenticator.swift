@@ -10,9 +10,9 @@ import Hummingbird
 /// hash in constant time, stored keys are found by their hash.
 struct APIKeyAuthenticator: Sendable {
     private let configuredHashes: [[UInt8]]
-    private let store: any Store
+    private let store: any APIKeyRepository
 
-    init(configuredKeys: [String], store: any Store) {
+    init(configuredKeys: [String], store: any APIKeyRepository) {
         self.configuredHashes = configuredKeys.map { Array(SHA256.hash(data: Array($0.utf8))) }
         self.store = store
     }

@@ -5,7 +5,7 @@ import Logging
 /// The one path every inbound delivery takes after authentication: parse, find the event id,
 /// normalize, and commit archive row, activities and suppressions together before answering.
 struct InboundPipeline: Sendable {
-    let store: any Store
+    let store: any InboundArchive & EmailLedger & ContactDirectory
     let metrics: CortexMetrics
     let clock: any WallClock
     let logger: Logger

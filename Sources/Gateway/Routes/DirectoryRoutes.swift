@@ -6,7 +6,7 @@ import Hummingbird
 /// its tags. Every change that matters to automations writes its activity in the same
 /// transaction (the store's promise).
 struct DirectoryRoutes {
-    let store: any Store
+    let store: any ContactDirectory
     let clock: any WallClock
 
     func register(on routes: RouteRegistrar) {

@@ -4,7 +4,7 @@ import Hummingbird
 
 /// The raw archive: list deliveries and replay one after a mapping fix.
 struct InboundRoutes {
-    let store: any Store
+    let store: any InboundArchive
     let sources: InboundSources
     let pipeline: InboundPipeline
 

@@ -5,7 +5,7 @@ import Hummingbird
 struct MessageRoutes {
     static let maximumBatch = 500
 
-    let store: any Store
+    let store: any EmailLedger
     let clock: any WallClock
     let defaultFrom: String?
 

@@ -4,7 +4,7 @@ import Hummingbird
 
 /// Read access to the activity feed and the contact directory.
 struct ReadRoutes {
-    let store: any Store
+    let store: any ActivityFeed & ContactDirectory
 
     func register(on routes: RouteRegistrar) {
         routes.add(.get, "/v1/activities") { request, _ in

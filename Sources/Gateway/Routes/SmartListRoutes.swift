@@ -5,7 +5,7 @@ import Hummingbird
 struct SmartListRoutes {
     static let sampleSize = 20
 
-    let store: any Store
+    let store: any ContactDirectory & SmartListRepository
     let clock: any WallClock
 
     func register(on routes: RouteRegistrar) {

@@ -4,7 +4,7 @@ import Hummingbird
 
 /// Suppressed addresses: list them, and lift one by hand.
 struct SuppressionRoutes {
-    let store: any Store
+    let store: any SuppressionRepository
 
     func register(on routes: RouteRegistrar) {
         routes.add(.get, "/v1/suppressions") { request, _ in
