@@ -12,20 +12,8 @@ struct DirectoryRoutes {
     func register(on routes: RouteRegistrar) {
         routes.add(.get, "/v1/contacts") { request, _ in
             let parameters = request.uri.queryParameters
-            let limit = try ListLimit.parse(parameters["limit"])
-            var cursor: Int64?
-            if let raw = parameters["cursor"], !raw.isEmpty {
-                guard let value = Int64(raw), value >= 0 else { throw APIError.invalidParameter("cursor", "is not a cursor this API gave") }
-                cursor = value
-            }
-            let filter = try listingFilter(parameters)
-            let page = try await store.contactEmails(matching: filter, after: cursor, limit: limit, at: clock.now())
-            var data: [JSON] = []
-            for email in page.emails {
-                if let contact = try await store.contact(email: email) { data.append(ResourceJSON.contact(contact)) }
-            }
             return JSONResponse.make(
-                .ok, .object(["data": .array(data), "next_cursor": page.nextCursor.map { .string(String($0)) } ?? .null]))
+                .ok, try await ContactPage.json(try listingFilter(parameters), parameters: parameters, store: store, at: clock.now()))
         }
         routes.add(.put, "/v1/contacts/{email}") { request, context in
             let email = try PathEmail.parse(context.parameters.get("email"))

@@ -29,7 +29,7 @@ struct SmartListRoutes {
                 .ok,
                 .object([
                     "count": .int(try await store.countContacts(matching: filter, at: now)),
-                    "sample": .array(try await contacts(page.emails)),
+                    "sample": .array(try await ContactPage.contacts(page.emails, store: store)),
                 ]))
         }
         routes.add(.get, "/v1/lists/{id}") { _, context in
@@ -59,21 +59,10 @@ struct SmartListRoutes {
         }
         routes.add(.get, "/v1/lists/{id}/members") { request, context in
             let list = try await found(try id(context))
-            let parameters = request.uri.queryParameters
-            let limit = try ListLimit.parse(parameters["limit"])
-            var cursor: Int64?
-            if let raw = parameters["cursor"], !raw.isEmpty {
-                guard let value = Int64(raw), value >= 0 else { throw APIError.invalidParameter("cursor", "is not a cursor this API gave") }
-                cursor = value
-            }
-            let page = try await store.contactEmails(
-                matching: try FilterParser.parse(list.filter), after: cursor, limit: limit, at: clock.now())
             return JSONResponse.make(
                 .ok,
-                .object([
-                    "data": .array(try await contacts(page.emails)),
-                    "next_cursor": page.nextCursor.map { .string(String($0)) } ?? .null,
-                ]))
+                try await ContactPage.json(
+                    try FilterParser.parse(list.filter), parameters: request.uri.queryParameters, store: store, at: clock.now()))
         }
     }
 
@@ -113,14 +102,6 @@ struct SmartListRoutes {
             "id": .int(list.id), "name": .string(list.name), "filter": list.filter, "count": .int(count),
             "created_at": .string(RFC3339.format(list.createdAt)), "updated_at": .string(RFC3339.format(list.updatedAt)),
         ])
-    }
-
-    private func contacts(_ emails: [EmailAddress]) async throws -> [JSON] {
-        var data: [JSON] = []
-        for email in emails {
-            if let contact = try await store.contact(email: email) { data.append(ResourceJSON.contact(contact)) }
-        }
-        return data
     }
 }
 
