@@ -121,7 +121,8 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
         authenticator: APIKeyAuthenticator(configuredKeys: dependencies.configuration.apiKeys, store: store))
 
     let sources = InboundSources(configuration: dependencies.configuration)
-    let pipeline = InboundPipeline(store: store, metrics: metrics, clock: clock, logger: dependencies.logger)
+    let pipeline = InboundPipeline(
+        ingest: InboundIngest(store: store, clock: clock), metrics: metrics, logger: dependencies.logger)
     IngestRoutes(sources: sources, pipeline: pipeline).register(on: routes)
     InboundRoutes(store: store, sources: sources, pipeline: pipeline).register(on: routes)
     SuppressionRoutes(store: store).register(on: routes)

@@ -2,13 +2,13 @@ import Engine
 import Hummingbird
 import Logging
 
-/// The one path every inbound delivery takes after authentication: parse, find the event id,
-/// normalize, and commit archive row, activities and suppressions together before answering.
+/// The HTTP side of every inbound delivery: read, authenticate, parse, find the event id and
+/// normalize with the source, then hand the rest to Engine's ``InboundIngest`` and answer.
 struct InboundPipeline: Sendable {
-    let store: any InboundArchive & EmailLedger & ContactDirectory
+    let ingest: InboundIngest
     let metrics: CortexMetrics
-    let clock: any WallClock
     let logger: Logger
+    var clock: any WallClock { ingest.clock }
     /// Shared by every request through this pipeline, so its limit holds across them.
     let authenticationFailures = AuthenticationFailureLog()
 
@@ -30,13 +30,13 @@ struct InboundPipeline: Sendable {
         return try await accept(source, inbound)
     }
 
-    /// Normalizes an authenticated delivery and commits it; answers 202, or 400 after archiving
-    /// the delivery as rejected.
+    /// Normalizes an authenticated delivery and commits it (``InboundIngest``); answers 202, or
+    /// 400 after archiving the delivery as rejected.
     func accept(_ source: some InboundNormalizer, _ inbound: InboundRequest) async throws -> Response {
         var delivery = InboundDelivery(
             source: source.name, externalID: nil, receivedAt: inbound.receivedAt,
             headers: CredentialHeaders.redacted(inbound.headers), body: inbound.body)
-        let normalization: Normalization
+        let normalized: Result<Normalization, InputError>
         do throws(InputError) {
             let payload: JSONObject
             do {
@@ -46,46 +46,23 @@ struct InboundPipeline: Sendable {
                 throw error
             }
             delivery.externalID = source.eventID(inbound, payload: payload)
-            normalization = try source.normalize(payload, inbound)
+            normalized = .success(try source.normalize(payload, inbound))
         } catch {
-            try await store.archiveRejected(delivery, reason: error.description)
+            normalized = .failure(error)
+        }
+        switch try await ingest.accept(delivery, normalized) {
+        case .rejected(let error):
             metrics.verdict(source: source.name, "rejected")
             throw APIError.from(error)
+        case .accepted(let outcome):
+            metrics.verdict(source: source.name, outcome.duplicate ? "duplicate" : "accepted")
+            if !outcome.duplicate { metrics.activitiesWritten(source: source.name, count: outcome.activityIDs.count) }
+            return JSONResponse.make(
+                .accepted,
+                .object([
+                    "activity_ids": .array(outcome.activityIDs.map { .int($0) }),
+                    "duplicate": .bool(outcome.duplicate),
+                ]))
         }
-        let outcome = try await store.ingest(
-            delivery, activities: try await correlated(normalization.activities), suppressions: normalization.suppressions)
-        try await applyConsent(normalization.activities, source: source.name)
-        metrics.verdict(source: source.name, outcome.duplicate ? "duplicate" : "accepted")
-        if !outcome.duplicate { metrics.activitiesWritten(source: source.name, count: outcome.activityIDs.count) }
-        return JSONResponse.make(
-            .accepted,
-            .object([
-                "activity_ids": .array(outcome.activityIDs.map { .int($0) }),
-                "duplicate": .bool(outcome.duplicate),
-            ]))
-    }
-
-    /// Sets the consent an event's `marketing_opt_in` states. Applied before the answer and
-    /// again for a duplicate: if Cortex stopped between the ingest and this, the sender's retry
-    /// (a duplicate) completes it, and an older consent never overrides a newer one.
-    func applyConsent(_ activities: [NewActivity], source: String) async throws {
-        for update in ConsentSignal.updates(activities, source: source) {
-            try await store.saveContact(update, at: clock.now())
-        }
-    }
-
-    /// Adds `email_job_id` to the metadata of activities about a message Cortex sent, so
-    /// deliveries, opens and bounces can be counted per message and, later, per campaign.
-    func correlated(_ activities: [NewActivity]) async throws -> [NewActivity] {
-        var linked = activities
-        for index in linked.indices {
-            guard let messageID = linked[index].providerMessageID, !messageID.isEmpty,
-                let jobID = try await store.emailJobID(providerMessageID: messageID),
-                var metadata = (try? JSONParser.parse(Array(linked[index].metadata.utf8)))?.objectValue
-            else { continue }
-            metadata.members.append((key: "email_job_id", value: .int(jobID)))
-            linked[index].metadata = JSON.object(metadata).serialized()
-        }
-        return linked
     }
 }

@@ -14,12 +14,6 @@ struct InboundRequest: Sendable {
     }
 }
 
-/// What a source made of one payload, written in one transaction with the archive row.
-struct Normalization: Sendable {
-    var activities: [NewActivity] = []
-    var suppressions: [SuppressionChange] = []
-}
-
 /// Turns one source's payloads into Cortex's vocabulary. Pure: no I/O, so mappings are tested
 /// from fixtures alone, and a replay re-runs exactly what a live delivery ran.
 protocol InboundNormalizer: Sendable {

@@ -36,43 +36,40 @@ struct InboundRoutes {
         guard let event = try await store.inboundEvent(id: id) else {
             throw APIError.notFound("no archived delivery \(id)")
         }
-        if let original = event.duplicateOf {
+        switch event.replayRefusal {
+        case .duplicate(let original)?:
+            throw APIError(.conflict, code: "duplicate_delivery", "delivery \(id) repeats delivery \(original); replay that one")
+        case .pruned?:
+            throw APIError(.conflict, code: "body_pruned", "the body of delivery \(id) was pruned after the retention period")
+        case .truncated(let kept, let length)?:
             throw APIError(
-                .conflict, code: "duplicate_delivery", "delivery \(id) repeats delivery \(original); replay that one")
-        }
-        // Normalizing what is left of a body would record the wrong activities, or none.
-        if event.bodyPruned {
-            throw APIError(
-                .conflict, code: "body_pruned", "the body of delivery \(id) was pruned after the retention period")
-        }
-        if event.bodyTruncated {
-            throw APIError(
-                .conflict, code: "body_truncated",
-                "delivery \(id) was rejected and only the first \(event.body.count) of its \(event.bodyLength) bytes were kept")
+                .conflict, code: "body_truncated", "delivery \(id) was rejected and only the first \(kept) of its \(length) bytes were kept")
+        case nil:
+            break
         }
         guard let normalizer = sources.normalizer(named: event.source) else {
             throw APIError(.conflict, code: "unknown_source", "no source named \(event.source) is configured")
         }
         let request = InboundRequest(
             headers: ResourceJSON.headerList(event.headers), body: event.body, receivedAt: event.receivedAt)
-        let normalization: Normalization
+        let normalized: Result<Normalization, InputError>
         do throws(InputError) {
-            normalization = try normalizer.normalize(try InboundPayload.parseObject(event.body), request)
+            normalized = .success(try normalizer.normalize(try InboundPayload.parseObject(event.body), request))
         } catch {
-            try await store.recordReplayFailure(id: id, reason: error.description)
-            throw APIError(.unprocessableContent, code: error.code, "the delivery still cannot be normalized: \(error.message)")
+            normalized = .failure(error)
         }
-        let outcome = try await store.replayInbound(
-            id: id, activities: try await pipeline.correlated(normalization.activities),
-            suppressions: normalization.suppressions)
-        if !outcome.duplicate { try await pipeline.applyConsent(normalization.activities, source: event.source) }
-        pipeline.metrics.verdict(source: event.source, outcome.duplicate ? "replay_duplicate" : "replayed")
-        return JSONResponse.make(
-            .ok,
-            .object([
-                "inbound_id": outcome.inboundID.map { .int($0) } ?? .null,
-                "activity_ids": .array(outcome.activityIDs.map { .int($0) }),
-                "duplicate": .bool(outcome.duplicate),
-            ]))
+        switch try await pipeline.ingest.replay(event, normalized) {
+        case .stillInvalid(let error):
+            throw APIError(.unprocessableContent, code: error.code, "the delivery still cannot be normalized: \(error.message)")
+        case .replayed(let outcome):
+            pipeline.metrics.verdict(source: event.source, outcome.duplicate ? "replay_duplicate" : "replayed")
+            return JSONResponse.make(
+                .ok,
+                .object([
+                    "inbound_id": outcome.inboundID.map { .int($0) } ?? .null,
+                    "activity_ids": .array(outcome.activityIDs.map { .int($0) }),
+                    "duplicate": .bool(outcome.duplicate),
+                ]))
+        }
     }
 }
