@@ -53,10 +53,15 @@ struct DirectoryRoutes {
             guard q.utf8.count <= FilterParser.maximumStringBytes else {
                 throw APIError.invalidParameter("q", "must be at most \(FilterParser.maximumStringBytes) bytes")
             }
-            clauses.append(
-                .any(["email", "first_name", "last_name"].map { field in
-                    (try? FilterParser.parse(.object(["field": .string(field), "op": .string("contains"), "value": .string(q)]))) ?? .everyone
-                }))
+            var fields: [Filter] = []
+            for field in ["email", "first_name", "last_name"] {
+                do {
+                    fields.append(try FilterParser.parse(.object(["field": .string(field), "op": .string("contains"), "value": .string(q)])))
+                } catch {
+                    throw APIError.invalidParameter("q", error.message)
+                }
+            }
+            clauses.append(.any(fields))
         }
         if let tag = parameters["tag"].map(String.init), !tag.isEmpty {
             clauses.append(try FilterParser.parse(.object(["tag": .string(tag)])))
