@@ -24,6 +24,11 @@ enum DirectoryStatement {
         ("SELECT count(*) FROM contacts c WHERE " + compiled.sql, compiled.bindings)
     }
 
+    /// The shape each store compiles a members page with.
+    static func pageShape(_ dialect: SQLDialect) -> FilterCompiler.Shape {
+        dialect == .sqlite ? .oneContact : .set
+    }
+
     static func firstPage(_ compiled: CompiledFilter, limit: Int, _ dialect: SQLDialect) -> (String, [SQLBinding]) {
         switch dialect {
         case .sqlite:

@@ -130,10 +130,11 @@ struct FilterBenchRun {
         let dialect = store.dialect
         let set = try FilterCompiler.compile(filter, dialect: dialect, shape: .set, now: Self.now)
         let one = try FilterCompiler.compile(filter, dialect: dialect, shape: .oneContact, now: Self.now)
+        let page = try FilterCompiler.compile(filter, dialect: dialect, shape: DirectoryStatement.pageShape(dialect), now: Self.now)
         var plans: [(key: String, value: JSON)] = []
         for (operation, statement) in [
             ("count", DirectoryStatement.count(set, dialect)),
-            ("page", DirectoryStatement.firstPage(set, limit: Self.pageSize, dialect)),
+            ("page", DirectoryStatement.firstPage(page, limit: Self.pageSize, dialect)),
             ("match", DirectoryStatement.oneContact(one, email: email(1).value, dialect)),
         ] {
             let plan = try await store.queryPlan(of: statement.0, bindings: statement.1)
