@@ -101,7 +101,7 @@ extension PostgresStore {
     {
         // Sets, unlike SQLite's page: PostgreSQL turns per-contact EXISTS probes into joins and,
         // misjudging JSON conditions (3 rows estimated of 120,000), planned a 2 s join where
-        // the set plan takes 0.6 s (bench/filters.sh, BENCHMARKS.md "Directory filters").
+        // the set plan takes 0.4–0.6 s (BENCHMARKS.md "Directory filters").
         var query = try await query("SELECT c.id, c.email FROM contacts c WHERE ", filter, shape: .set, at: now)
         let next = query.binds.count + 1
         query.sql += " AND c.id > $\(next) ORDER BY c.id LIMIT $\(next + 1)"
