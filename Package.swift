@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cortex", targets: ["Gateway"]),
+        .executable(name: "filter-bench", targets: ["FilterBench"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Adapters", targets: ["Adapters"]),
     ],
@@ -75,6 +76,16 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The directory's filter benchmark (bench/filters.sh): seeds a store and times the
+        // ContactDirectory queries on it.
+        .executableTarget(
+            name: "FilterBench",
+            dependencies: [
+                "Engine",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -30,7 +30,9 @@ public enum SQLDialect: Sendable {
 ///
 /// Two shapes of the same meaning: `.set` selects many contacts, so activity and tag tests
 /// are uncorrelated `c.id IN (SELECT ...)` sets the database computes once; `.oneContact` tests
-/// a single row, so they are correlated `EXISTS` probes of that contact's rows only.
+/// a single row, so they are correlated `EXISTS` probes of that contact's rows only. A query
+/// that stops after a few matches (a page of members) may use `.oneContact` too: it then pays
+/// per contact it reads instead of for whole sets up front.
 ///
 /// Case-insensitive tests (`contains`, `starts_with`, `ends_with`, email and tag equality)
 /// fold ASCII letters only, on both stores alike (SQLite's `lower()` and PostgreSQL's under
@@ -145,7 +147,8 @@ public struct FilterCompiler {
 
     /// The SQL value of a field. `lifecycle` and `last_activity_at` are read from the
     /// activities, so they are never stale: a set of customers computed once for `.set`, a
-    /// probe of the contact's own activities (by the email index) for `.oneContact`.
+    /// probe of the contact's own activities for `.oneContact` (by the contact and type index;
+    /// `last_activity_at` by the email index, which is ordered by time).
     private func expression(_ field: ContactField) -> String {
         switch field {
         case .email: return "c.email"
@@ -160,7 +163,7 @@ public struct FilterCompiler {
             let customer =
                 shape == .set
                 ? "c.id IN (SELECT a.contact_id FROM crm_activities a WHERE a.type IN (\(types)))"
-                : "EXISTS (SELECT 1 FROM crm_activities a WHERE a.contact_email = c.email AND a.type IN (\(types)))"
+                : "EXISTS (SELECT 1 FROM crm_activities a WHERE a.contact_id = c.id AND a.type IN (\(types)))"
             return "(CASE WHEN \(customer) THEN 'customer' ELSE 'lead' END)"
         case .lastActivityAt:
             return "(SELECT max(a.occurred_at) FROM crm_activities a WHERE a.contact_email = c.email)"
@@ -243,8 +246,9 @@ public struct FilterCompiler {
 
         switch shape {
         case .oneContact:
-            // The contact's own activities, found through the (contact_email, occurred_at) index.
-            let matching = (["a.contact_email = c.email"] + clauses).joined(separator: " AND ")
+            // The contact's own activities of the type, found through the (contact_id, type,
+            // occurred_at) index without reading the others.
+            let matching = (["a.contact_id = c.id"] + clauses).joined(separator: " AND ")
             guard let count = condition.count else { return "(EXISTS (SELECT 1 FROM crm_activities a WHERE \(matching)))" }
             let counted = "(SELECT count(*) FROM crm_activities a WHERE \(matching))"
             switch count {
