@@ -314,7 +314,16 @@ public struct FilterCompiler {
         let string = dialect == .sqlite ? "'text'" : "'string'"
         switch comparison {
         case .eq(.string(let text)):
-            return "(\(jsonType(column)) = \(string) AND \(jsonScalar(column)) = \(bind(.text(text))))"
+            switch dialect {
+            case .sqlite:
+                // The value test first: SQLite stops at the first false term, so most rows parse
+                // their JSON once. The type test then keeps an object whose text happens to equal
+                // the value from matching.
+                return "(\(jsonScalar(column)) = \(bind(.text(text))) AND \(jsonType(column)) = \(string))"
+            case .postgres:
+                // One jsonb comparison: equal only to a JSON string with this text.
+                return "(\(jsonValue(column)) = to_jsonb(\(bind(.text(text)))::text))"
+            }
         case .eq(.number(let literal, let value)):
             return numeric(column, "=", literal: literal, value: value)
         case .eq(.bool(let flag)):
@@ -348,7 +357,9 @@ public struct FilterCompiler {
     private mutating func numeric(_ column: JSONColumn, _ op: String, literal: String, value: Double) -> String {
         switch dialect {
         case .sqlite:
-            return "(\(jsonType(column)) IN ('integer', 'real') AND \(jsonScalar(column)) \(op) \(bind(.real(value))))"
+            // The comparison first (one JSON parse for most rows); SQLite orders any text above
+            // every number, so the type test must still follow it.
+            return "(\(jsonScalar(column)) \(op) \(bind(.real(value))) AND \(jsonType(column)) IN ('integer', 'real'))"
         case .postgres:
             return "(CASE WHEN \(jsonType(column)) = 'number' THEN \(jsonScalar(column))::numeric \(op) \(bind(.text(literal)))::numeric ELSE FALSE END)"
         }
