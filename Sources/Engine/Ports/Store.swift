@@ -3,7 +3,7 @@ import ServiceLifecycle
 /// Everything Cortex keeps, behind one protocol with one implementation per database.
 ///
 /// Every method is one transaction; a method that returns has committed durably.
-public protocol Store: JobQueue, EmailLedger, ContactDirectory, SmartListRepository {
+public protocol Store: JobQueue, EmailLedger, ContactDirectory, SmartListRepository, ContactImporter {
     /// A human-readable name for logs, e.g. `sqlite:cortex.sqlite` (never with a password).
     var description: String { get }
 
