@@ -115,6 +115,19 @@ import Testing
             #expect(dan.tags.isEmpty)
             #expect(try await store.contact(email: Self.email("eve"))?.externalID == "u-2")
             #expect(try await store.contact(email: Self.email("fay")) == nil)
+
+            // The same move the other way round: the taker is the older contact, so a database
+            // updating contacts in storage order reaches it before the one giving the id up.
+            try await store.saveContact(ContactUpdate(email: Self.email("gil")), at: Self.now)
+            try await store.saveContact(ContactUpdate(email: Self.email("hal"), externalID: "u-9"), at: Self.now)
+            let swap = try await store.importContacts(
+                [
+                    ContactImportRow(line: 2, email: Self.email("hal"), externalID: "u-10"),
+                    ContactImportRow(line: 3, email: Self.email("gil"), externalID: "u-9"),
+                ], source: "import", at: Self.now)
+            #expect(swap == ContactImportBatchOutcome(created: 0, updated: 2))
+            #expect(try await store.contact(email: Self.email("gil"))?.externalID == "u-9")
+            #expect(try await store.contact(email: Self.email("hal"))?.externalID == "u-10")
         }
     }
 }
