@@ -149,6 +149,44 @@ import Testing
         }
     }
 
+    /// The documented outcome of a dropped connection: the batches committed before it stay, the
+    /// rows read since are not written.
+    @Test func aDroppedConnectionKeepsTheCommittedBatchesOnly() async throws {
+        try await LiveCortex.run([:]) { port in
+            let connection = try await RawHTTPConnection.connect(port: port)
+            try await connection.send(
+                "POST /v1/contacts/import HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer \(LiveCortex.apiKey)\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n")
+            func chunk(_ lines: [String]) -> String {
+                let text = lines.joined(separator: "\n") + "\n"
+                return String(text.utf8.count, radix: 16) + "\r\n" + text + "\r\n"
+            }
+            // More than a batch, so it commits at once; then fewer than a batch, which waits.
+            try await connection.send(chunk(["email"] + (0..<650).map { "kept\($0)@example.com" }))
+            try await connection.send(chunk((0..<100).map { "lost\($0)@example.com" }))
+            try await Task.sleep(for: .milliseconds(300))
+            await connection.close()
+
+            func count() async throws -> JSON? {
+                let reader = try await RawHTTPConnection.connect(port: port)
+                defer { Task { await reader.close() } }
+                let body = #"{"filter": {"everyone": true}}"#
+                try await reader.send(
+                    "POST /v1/lists/preview HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer \(LiveCortex.apiKey)\r\n"
+                        + "Content-Length: \(body.utf8.count)\r\n\r\n" + body)
+                return try JSONParser.parse(try await reader.response().body)["count"]
+            }
+            var seen = try await count()
+            for _ in 0..<50 where seen != .int(650) {
+                try await Task.sleep(for: .milliseconds(100))
+                seen = try await count()
+            }
+            #expect(seen == .int(650))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await count() == .int(650))
+        }
+    }
+
     /// More rows than a batch, and more failures than are listed: every row is counted, the
     /// failures list stops at its cap and says how many it left out.
     @Test func manyBatchesAndTheFailureCap() async throws {
