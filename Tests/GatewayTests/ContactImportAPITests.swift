@@ -87,6 +87,19 @@ import Testing
         }
     }
 
+    /// The import's path is a constant beside `/v1/contacts/{email}`: another method there is a
+    /// 405 that offers POST alone, not the methods of the contact route it shadows.
+    @Test func otherMethodsOnTheImportPathAre405OfferingPost() async throws {
+        let app = try await TestApp.make()
+        try await app.test { client in
+            let response = try await client.execute(uri: "/v1/contacts/import", method: .get, headers: app.bearer)
+            #expect(response.status == .methodNotAllowed)
+            #expect(response.headers[.allow] == "POST")
+            let contact = try await client.execute(uri: "/v1/contacts/ada@example.com", method: .post, headers: app.bearer)
+            #expect(contact.headers[.allow] == "GET, PUT")
+        }
+    }
+
     @Test func withoutAKeyTheImportIs401AndWritesNothing() async throws {
         let app = try await TestApp.make()
         try await app.test { client in
