@@ -86,6 +86,16 @@ list_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])
 check "members read" 200 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" "$base/v1/lists/$list_id/members")"
 check "Ada is the member" '"email":"ada@example.com"' "$(grep -o '"email":"[^"]*"' out.json | sort -u | tr -d '\n')"
 
+# `cortex contacts import` on a small generated CSV, against the database the server uses.
+{ echo 'email,first_name,tags,attributes.plan'; for i in 1 2 3; do echo "imp$i@example.com,Imp$i,Imported,pro"; done
+  echo 'not-an-email,X,,'; } >contacts.csv
+import_status=0
+"$cortex" contacts import contacts.csv >import.json 2>import.err || import_status=$?
+check "contacts import exits 1 when a line failed" 1 "$import_status"
+check "contacts import prints the summary" '"created":3,"updated":0,"failed":1' "$(grep -o '"created":[0-9]*,"updated":[0-9]*,"failed":[0-9]*' import.json)"
+check "contacts import names the failed line on stderr" 1 "$(grep -c '^line 5: "email"' import.err)"
+check "an imported contact reads over HTTP" '"first_name":"Imp2"' "$(curl -s "${auth[@]}" "$base/v1/contacts/imp2@example.com" | grep -o '"first_name":"Imp2"')"
+
 check "send-test reports the outcome" 1 "$("$cortex" send-test --to test@example.com --from shop@example.com | grep -c 'sent via dry-run')"
 if [ -n "${CORTEX_TEST_SMTP_DIR:-}" ]; then
   # The same binary switched to SMTP by configuration alone, against the test SMTP server.

@@ -10,7 +10,9 @@ struct CortexCommand: AsyncParsableCommand {
             Configuration comes from environment variables (CORTEX_HTTP_PORT, CORTEX_DATABASE_URL, ...) \
             and, with --config FILE, from a file of the same KEY=value lines; the environment wins.
             """,
-        subcommands: [ServeCommand.self, MigrateCommand.self, SignCommand.self, KeysCommand.self, SendTestCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, SignCommand.self, KeysCommand.self, ContactsCommand.self, SendTestCommand.self,
+        ]
     )
 }
 

@@ -92,6 +92,11 @@ struct APIError: Error, HTTPResponseError, Sendable {
     static let payloadTooLarge = APIError(
         .contentTooLarge, code: "payload_too_large", "the body is larger than \(BodyLimit.maximumBytes) bytes")
 
+    /// A body over `limit`, the limit of the route it was sent to.
+    static func payloadTooLarge(limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "payload_too_large", "the body is larger than \(limit) bytes")
+    }
+
     static let tooManyConnections: APIError = {
         var error = APIError(
             .serviceUnavailable, code: "too_many_connections", "the server has too many open connections; retry shortly")

@@ -15,7 +15,8 @@ struct ErrorMiddleware: RouterMiddleware {
     {
         let response: Response
         if BodyLimit.declaredTooLarge(request) {
-            response = try APIError.payloadTooLarge.response(from: request, context: context)
+            response = try APIError.payloadTooLarge(limit: BodyLimit.maximumBytes(forPath: request.uri.path))
+                .response(from: request, context: context)
         } else {
             do {
                 response = try await next(request, context)

@@ -19,13 +19,24 @@ final class RouteTable: Sendable {
     }
 
     /// The methods served at a concrete request path, for a 405's `Allow` header.
+    ///
+    /// Only the most specific patterns count, as the router matches them: a constant segment
+    /// wins over a parameter, so `/v1/contacts/import` is POST's alone, not also
+    /// `/v1/contacts/{email}`'s GET and PUT.
     func methods(matching path: String) -> [HTTPRequest.Method] {
         let segments = path.split(separator: "/", omittingEmptySubsequences: true)
-        return entries.filter { entry in
+        let matching = entries.compactMap { entry -> (parameters: [Bool], method: HTTPRequest.Method)? in
             let pattern = entry.path.split(separator: "/", omittingEmptySubsequences: true)
-            guard pattern.count == segments.count else { return false }
-            return zip(pattern, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
-        }.map(\.method)
+            guard pattern.count == segments.count,
+                zip(pattern, segments).allSatisfy({ $0.hasPrefix("{") || $0 == $1 })
+            else { return nil }
+            return (pattern.map { $0.hasPrefix("{") }, entry.method)
+        }
+        // Segment by segment, a constant (false) sorts before a parameter (true).
+        guard let best = matching.map(\.parameters).min(by: { $0.lexicographicallyPrecedes($1) { !$0 && $1 } }) else {
+            return []
+        }
+        return matching.filter { $0.parameters == best }.map(\.method)
     }
 }
 

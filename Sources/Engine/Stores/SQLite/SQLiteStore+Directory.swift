@@ -199,16 +199,18 @@ extension SQLiteStore {
         try upsertContact(db, NewActivity(type: "", contactEmail: email, occurredAt: time, metadata: "{}"), at: time)
     }
 
-    /// An activity the directory writes itself (not from an inbound delivery).
+    /// An activity the directory writes itself (not from an inbound delivery); `source` is
+    /// `api`, or `import` for a contact import.
     static func insertDirectoryActivity(
-        _ db: Database, type: String, contactID: Int64, email: EmailAddress, at time: Timestamp, metadata: String
+        _ db: Database, type: String, contactID: Int64, email: EmailAddress, at time: Timestamp, metadata: String,
+        source: String = "api"
     ) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO crm_activities (type, contact_id, contact_email, occurred_at, received_at, source, metadata)
-                VALUES (?, ?, ?, ?, ?, 'api', ?)
-                """,
-            arguments: [type, contactID, email.value, time.microseconds, time.microseconds, metadata])
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [type, contactID, email.value, time.microseconds, time.microseconds, source, metadata])
     }
 }
 
