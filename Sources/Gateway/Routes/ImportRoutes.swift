@@ -17,7 +17,7 @@ import Hummingbird
 /// database fails) mid-import, the batches already committed stay and the rest is not read.
 /// Sending the file again is safe, as every row is an upsert.
 struct ImportRoutes {
-    let store: any Store
+    let store: any ContactImporter
     let clock: any WallClock
 
     func register(on routes: RouteRegistrar) {
