@@ -66,47 +66,57 @@ extension PostgresStore {
         }
         var ids: [String: Int64] = [:]
         for change in plan.changes { if let id = change.id { ids[change.email.value] = id } }
-        let created = plan.changes.filter { $0.id == nil }.map(\.email.value)
-        if !created.isEmpty {
+        // New contacts are inserted whole, and only stored ones updated: an insert followed by
+        // an update would write every new row twice.
+        let created = Columns(plan.changes.filter { $0.id == nil })
+        if !created.emails.isEmpty {
             // A contact created by another transaction since the read above makes this fail, and
             // the batch with it; the caller may import the file again, as every row is an upsert.
             let inserted = try await connection.query(
                 """
-                INSERT INTO contacts (email, created_at, updated_at)
-                SELECT e.email, cortex_ts(\(now)), cortex_ts(\(now)) FROM unnest(\(created)::text[]) WITH ORDINALITY AS e(email, n)
-                ORDER BY e.n
+                INSERT INTO contacts (email, first_name, last_name, external_id, timezone, attributes,
+                    consent_status, consent_at, consent_source, created_at, updated_at)
+                SELECT u.email, NULLIF(u.first_name, ''), NULLIF(u.last_name, ''), NULLIF(u.external_id, ''),
+                    NULLIF(u.timezone, ''), COALESCE(NULLIF(u.attributes, '')::jsonb, '{}'::jsonb),
+                    COALESCE(NULLIF(u.consent, ''), 'unknown'),
+                    CASE WHEN u.consent = '' THEN NULL ELSE cortex_ts(\(now)) END,
+                    CASE WHEN u.consent = '' THEN NULL ELSE \(source) END,
+                    cortex_ts(\(now)), cortex_ts(\(now))
+                FROM unnest(
+                    \(created.emails)::text[], \(created.firstNames)::text[], \(created.lastNames)::text[],
+                    \(created.externalIDs)::text[], \(created.timezones)::text[], \(created.attributes)::text[],
+                    \(created.consents)::text[]
+                ) WITH ORDINALITY AS u(email, first_name, last_name, external_id, timezone, attributes, consent, n)
+                ORDER BY u.n
                 RETURNING id, email
                 """, logger: logger
             ).decode((Int64, String).self).collectAll()
             for (id, email) in inserted { ids[email] = id }
         }
-        // Arrays of optionals cannot be bound; every text the plan sets is non-empty, so '' is "not given".
+        let stored = Columns(plan.changes.filter { $0.id != nil })
+        if !stored.emails.isEmpty {
+            let storedIDs: [Int64] = stored.emails.map { ids[$0] ?? 0 }
+            try await connection.query(
+                """
+                UPDATE contacts c SET
+                    first_name = COALESCE(NULLIF(u.first_name, ''), c.first_name),
+                    last_name = COALESCE(NULLIF(u.last_name, ''), c.last_name),
+                    external_id = COALESCE(NULLIF(u.external_id, ''), c.external_id),
+                    timezone = COALESCE(NULLIF(u.timezone, ''), c.timezone),
+                    attributes = COALESCE(NULLIF(u.attributes, '')::jsonb, c.attributes),
+                    consent_status = COALESCE(NULLIF(u.consent, ''), c.consent_status),
+                    consent_at = CASE WHEN u.consent = '' THEN c.consent_at ELSE cortex_ts(\(now)) END,
+                    consent_source = CASE WHEN u.consent = '' THEN c.consent_source ELSE \(source) END,
+                    updated_at = cortex_ts(\(now))
+                FROM unnest(
+                    \(storedIDs)::bigint[], \(stored.firstNames)::text[], \(stored.lastNames)::text[],
+                    \(stored.externalIDs)::text[], \(stored.timezones)::text[], \(stored.attributes)::text[],
+                    \(stored.consents)::text[]
+                ) AS u(id, first_name, last_name, external_id, timezone, attributes, consent)
+                WHERE c.id = u.id
+                """, logger: logger)
+        }
         let changes = plan.changes
-        let changeIDs: [Int64] = changes.map { ids[$0.email.value] ?? 0 }
-        let firstNames: [String] = changes.map { $0.firstName ?? "" }
-        let lastNames: [String] = changes.map { $0.lastName ?? "" }
-        let externalIDs: [String] = changes.map { $0.externalID ?? "" }
-        let timezones: [String] = changes.map { $0.timezone ?? "" }
-        let attributes: [String] = changes.map { $0.attributes ?? "" }
-        let consents: [String] = changes.map { $0.consent?.rawValue ?? "" }
-        try await connection.query(
-            """
-            UPDATE contacts c SET
-                first_name = COALESCE(NULLIF(u.first_name, ''), c.first_name),
-                last_name = COALESCE(NULLIF(u.last_name, ''), c.last_name),
-                external_id = COALESCE(NULLIF(u.external_id, ''), c.external_id),
-                timezone = COALESCE(NULLIF(u.timezone, ''), c.timezone),
-                attributes = COALESCE(NULLIF(u.attributes, '')::jsonb, c.attributes),
-                consent_status = COALESCE(NULLIF(u.consent, ''), c.consent_status),
-                consent_at = CASE WHEN u.consent = '' THEN c.consent_at ELSE cortex_ts(\(now)) END,
-                consent_source = CASE WHEN u.consent = '' THEN c.consent_source ELSE \(source) END,
-                updated_at = cortex_ts(\(now))
-            FROM unnest(
-                \(changeIDs)::bigint[], \(firstNames)::text[], \(lastNames)::text[], \(externalIDs)::text[],
-                \(timezones)::text[], \(attributes)::text[], \(consents)::text[]
-            ) AS u(id, first_name, last_name, external_id, timezone, attributes, consent)
-            WHERE c.id = u.id
-            """, logger: logger)
         var tagIDs: [Int64] = []
         var tags: [String] = []
         for change in changes {
@@ -142,5 +152,27 @@ extension PostgresStore {
                 ORDER BY a.n
                 """, logger: logger)
         }
+    }
+}
+
+/// The plan's changes as one array per column, for `unnest`. Arrays of optionals cannot be
+/// bound; every text the plan sets is non-empty, so `''` stands for "not given".
+private struct Columns {
+    let emails: [String]
+    let firstNames: [String]
+    let lastNames: [String]
+    let externalIDs: [String]
+    let timezones: [String]
+    let attributes: [String]
+    let consents: [String]
+
+    init(_ changes: [ContactImportPlan.Change]) {
+        emails = changes.map(\.email.value)
+        firstNames = changes.map { $0.firstName ?? "" }
+        lastNames = changes.map { $0.lastName ?? "" }
+        externalIDs = changes.map { $0.externalID ?? "" }
+        timezones = changes.map { $0.timezone ?? "" }
+        attributes = changes.map { $0.attributes ?? "" }
+        consents = changes.map { $0.consent?.rawValue ?? "" }
     }
 }
