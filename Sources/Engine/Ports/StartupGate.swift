@@ -27,4 +27,11 @@ public final class StartupGate: Sendable {
             if openNow { continuation.resume() }
         }
     }
+
+    /// Waits until the gate opens, or the calling task is cancelled: a shutdown before
+    /// migrations finish opens the gate, and the caller's loop then sees the cancellation and
+    /// stops.
+    public func waitUnlessCancelled() async {
+        await withTaskCancellationHandler { await wait() } onCancel: { open() }
+    }
 }

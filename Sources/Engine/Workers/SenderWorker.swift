@@ -52,11 +52,7 @@ public struct SenderWorker: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            if let startAfter {
-                // A shutdown before migrations finish opens the gate; the loop then sees the
-                // cancellation and stops.
-                await withTaskCancellationHandler { await startAfter.wait() } onCancel: { startAfter.open() }
-            }
+            await startAfter?.waitUnlessCancelled()
             while !Task.isCancelled {
                 do {
                     if try await runOnce() == .idle { try await waitForWork() }
