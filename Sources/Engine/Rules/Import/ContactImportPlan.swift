@@ -118,7 +118,7 @@ struct ContactImportPlan: Sendable {
                 change.newTags.append(tag)
                 activities.append(ActivityWrite(email: row.email, type: "tag.added", metadata: DirectoryRules.tagMetadata(tag)))
             }
-            if let consent = row.consent.flatMap({ ConsentStatus(rawValue: $0.rawValue) }), consent.rawValue != consents[email] {
+            if let consent = row.consent, consent.rawValue != consents[email] {
                 consents[email] = consent.rawValue
                 change.consent = consent
                 if let type = DirectoryRules.consentActivityType(consent) {

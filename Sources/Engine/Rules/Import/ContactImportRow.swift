@@ -23,7 +23,7 @@ public struct ContactImportRow: Sendable, Equatable {
     /// ignoring ASCII case (the first spelling is kept, as tags are everywhere in Cortex).
     public var tags: [String]
     /// `granted`, `revoked` or `unknown` in any letter case.
-    public var consent: Consent?
+    public var consent: ConsentStatus?
     /// Built from the `attributes.<path>` columns or keys; nested along dotted paths. CSV values
     /// are strings; NDJSON values keep their JSON types, including `null` (which `PUT` treats as
     /// "remove this key", and the store applies the same way).
@@ -31,7 +31,7 @@ public struct ContactImportRow: Sendable, Equatable {
 
     public init(
         line: Int, email: EmailAddress, firstName: String? = nil, lastName: String? = nil,
-        externalID: String? = nil, timezone: String? = nil, tags: [String] = [], consent: Consent? = nil,
+        externalID: String? = nil, timezone: String? = nil, tags: [String] = [], consent: ConsentStatus? = nil,
         attributes: JSONObject = JSONObject()
     ) {
         self.line = line
@@ -54,9 +54,4 @@ public struct ContactImportRow: Sendable, Equatable {
     /// The longest attribute value accepted, in UTF-8 bytes: of the text for a string (a CSV
     /// cell, an NDJSON string), of the compact JSON text for any other NDJSON value.
     public static let maximumAttributeBytes = 10_000
-
-    /// A contact's marketing consent as an import sets it.
-    public enum Consent: String, Sendable, Equatable, CaseIterable {
-        case granted, revoked, unknown
-    }
 }

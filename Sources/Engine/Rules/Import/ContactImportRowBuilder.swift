@@ -13,7 +13,7 @@ struct ContactImportRowBuilder {
     private var externalID: String?
     private var timezone: String?
     private var tags: [String] = []
-    private var consent: ContactImportRow.Consent?
+    private var consent: ConsentStatus?
     private var attributesObject: JSONObject?
     /// `attributes.<path>` values in the order given; placed after `attributesObject` so that
     /// the two NDJSON spellings merge the same whichever comes first on the line.
@@ -53,7 +53,7 @@ struct ContactImportRowBuilder {
         case .consent:
             let trimmed = text.trimmingASCIIWhitespace()
             guard !trimmed.isEmpty else { consent = nil; return }
-            guard let value = ContactImportRow.Consent(rawValue: trimmed.lowercased()) else {
+            guard let value = ConsentStatus(rawValue: trimmed.lowercased()) else {
                 throw ImportFieldError(column: name, "must be granted, revoked or unknown (got \"\(Self.shown(trimmed))\")")
             }
             consent = value
