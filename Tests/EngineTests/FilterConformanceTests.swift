@@ -59,6 +59,13 @@ import Testing
     static let cases: [(String, Set<String>)] = [
         (#"{"everyone": true}"#, everyone),
         (#"{"all": [{"activity": {"type": "checkout.completed", "where": {"product": "P2P"}}}, {"not": {"activity": {"type": "checkout.completed", "where": {"product": "Canva"}}}}]}"#, ["ada"]),
+        // Tests of one activity type under `all` (counted in one pass): each holds on its own,
+        // possibly through different activities.
+        (#"{"all": [{"activity": {"type": "checkout.completed", "within_days": 30}}, {"activity": {"type": "checkout.completed", "where": {"product": "P2P"}}}]}"#, ["ada", "bo"]),
+        (#"{"all": [{"activity": {"type": "checkout.completed"}}, {"not": {"activity": {"type": "checkout.completed"}}}]}"#, []),
+        (#"{"all": [{"activity": {"type": "checkout.completed", "where": {"amount": {"op": "exists"}}}}, {"not": {"activity": {"type": "checkout.completed", "where": {"product": "Canva"}}}}, {"tag": "VIP"}]}"#, ["ada"]),
+        (#"{"all": [{"activity": {"type": "email.opened"}}, {"not": {"activity": {"type": "email.opened", "where": {"meta.campaign": "spring"}}}}]}"#, ["dee"]),
+        (#"{"all": [{"not": {"activity": {"type": "checkout.completed", "where": {"product": "Canva"}}}}, {"not": {"activity": {"type": "checkout.completed", "where": {"product": "P2P"}}}}]}"#, ["dee", "eve"]),
         (#"{"tag": "vip"}"#, ["ada", "dee"]),
         (#"{"not": {"tag": "VIP"}}"#, ["bo", "cy", "eve"]),
         (#"{"any": [{"tag": "nope"}]}"#, []),
@@ -80,6 +87,11 @@ import Testing
         (#"{"field": "attributes.plan", "op": "contains", "value": "R"}"#, ["ada", "bo"]),
         (#"{"field": "attributes.vip", "op": "eq", "value": true}"#, ["dee"]),
         (#"{"field": "attributes.vip", "op": "eq", "value": false}"#, []),
+        // A string is never equal to a boolean, number or object, even one whose JSON text it is.
+        (#"{"field": "attributes.vip", "op": "eq", "value": "1"}"#, []),
+        (#"{"field": "attributes.vip", "op": "eq", "value": "true"}"#, []),
+        (#"{"field": "attributes.address", "op": "eq", "value": "{\"city\":\"Berlin\"}"}"#, []),
+        (#"{"activity": {"where": {"meta": "{\"campaign\":\"spring\"}"}}}"#, []),
         (#"{"field": "attributes.address.city", "op": "eq", "value": "Berlin"}"#, ["ada"]),
         (#"{"field": "attributes.nested.deep.x", "op": "eq", "value": 1}"#, ["eve"]),
         (#"{"field": "attributes.seats", "op": "contains", "value": "3"}"#, ["bo"]),

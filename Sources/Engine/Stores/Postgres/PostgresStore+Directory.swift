@@ -174,7 +174,7 @@ extension PostgresStore {
     }
 
     public func countContacts(matching filter: Filter, at now: Timestamp) async throws -> Int {
-        let query = try await query("SELECT count(*) FROM contacts c WHERE ", filter, shape: .set, at: now)
+        let query = DirectoryStatement.count(try await compiled(filter, shape: .set, at: now)).query
         return try await mapped { [self] in
             try await client.query(query, logger: logger).decode(Int.self).first { _ in true } ?? 0
         }
@@ -183,47 +183,28 @@ extension PostgresStore {
     public func contactEmails(matching filter: Filter, after cursor: Int64?, limit: Int, at now: Timestamp) async throws
         -> DirectoryPage
     {
-        // Sets, unlike SQLite's page: PostgreSQL turns per-contact EXISTS probes into joins and,
-        // misjudging JSON conditions (3 rows estimated of 120,000), planned a 2 s join where
-        // the set plan takes 0.4–0.6 s (BENCHMARKS.md "Directory filters").
-        var query = try await query("SELECT c.id, c.email FROM contacts c WHERE ", filter, shape: .set, at: now)
-        let next = query.binds.count + 1
-        query.sql += " AND c.id > $\(next) ORDER BY c.id LIMIT $\(next + 1)"
-        query.binds.append(cursor ?? 0)
-        query.binds.append(limit + 1)
-        let finalQuery = query
-        let rows = try await mapped { [self] in
-            try await client.query(finalQuery, logger: logger).decode((Int64, String).self).collectAll()
-        }
-        return DirectoryRules.page(rows, limit: limit)
+        try await MemberPageWalk.page(
+            after: cursor, limit: limit, dialect: .postgres,
+            compile: { shape in try await compiled(filter, shape: shape, at: now) },
+            fetch: { statement in try await members(statement) })
     }
 
     public func contact(_ email: EmailAddress, matches filter: Filter, at now: Timestamp) async throws -> Bool {
-        var query = try await query("SELECT 1 FROM contacts c WHERE ", filter, shape: .oneContact, at: now)
-        query.sql += " AND c.email = $\(query.binds.count + 1)"
-        query.binds.append(email.value)
-        let finalQuery = query
+        let compiled = try await compiled(filter, shape: .oneContact, at: now)
+        return try await !members(.oneContact(compiled, email: email.value, .postgres)).isEmpty
+    }
+
+    /// Rows `(id, email)` of a directory statement.
+    private func members(_ statement: DirectoryStatement) async throws -> [(Int64, String)] {
+        let query = statement.query
         return try await mapped { [self] in
-            try await client.query(finalQuery, logger: logger).decode(Int.self).first { _ in true } != nil
+            try await client.query(query, logger: logger).decode((Int64, String).self).collectAll()
         }
     }
 
-    /// `prefix` + the compiled filter, with the filter's values bound as `$1`...; a caller
-    /// appends its own conditions numbered after them.
-    private func query(_ prefix: String, _ filter: Filter, shape: FilterCompiler.Shape, at now: Timestamp)
-        async throws -> PostgresQuery
-    {
+    private func compiled(_ filter: Filter, shape: FilterCompiler.Shape, at now: Timestamp) async throws -> CompiledFilter {
         let lists = try await referencedListFilters(of: filter)
-        let compiled = try FilterCompiler.compile(filter, dialect: .postgres, shape: shape, now: now, lists: lists)
-        var bindings = PostgresBindings()
-        for binding in compiled.bindings {
-            switch binding {
-            case .text(let text): bindings.append(text)
-            case .integer(let value): bindings.append(value)
-            case .real(let value): bindings.append(value)
-            }
-        }
-        return PostgresQuery(unsafeSQL: prefix + compiled.sql, binds: bindings)
+        return try FilterCompiler.compile(filter, dialect: .postgres, shape: shape, now: now, lists: lists)
     }
 
     static func contactID(_ connection: PostgresConnection, _ email: EmailAddress, at time: Timestamp, logger: Logger)
@@ -243,5 +224,20 @@ extension PostgresStore {
             VALUES (\(type), \(contactID), \(email.value), cortex_ts(\(time.microseconds)), cortex_ts(\(time.microseconds)),
                     'api', \(metadata)::jsonb)
             """, logger: logger)
+    }
+}
+
+extension DirectoryStatement {
+    /// The statement with its values bound as `$1`...
+    var query: PostgresQuery {
+        var binds = PostgresBindings()
+        for binding in bindings {
+            switch binding {
+            case .text(let text): binds.append(text)
+            case .integer(let value): binds.append(value)
+            case .real(let value): binds.append(value)
+            }
+        }
+        return PostgresQuery(unsafeSQL: sql, binds: binds)
     }
 }

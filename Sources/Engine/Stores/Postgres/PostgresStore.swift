@@ -26,6 +26,10 @@ public final class PostgresStore: Store, GroupCommittingStore {
         // One connection is held by the job notification listener.
         configuration.options.maximumConnections = max(2, settings.poolSize)
         configuration.options.connectTimeout = .seconds(5)
+        // No JIT: Cortex's queries are short, and a plan whose estimated cost crosses
+        // `jit_above_cost` (a members page probing contact by contact is estimated in millions)
+        // spent 170 ms compiling for 4 ms of work (BENCHMARKS.md "Directory filters").
+        configuration.options.additionalStartupParameters = [("jit", "off")]
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let client = client
         // Round trips, not fsyncs, bound PostgreSQL: a few batches at once keep several pooled

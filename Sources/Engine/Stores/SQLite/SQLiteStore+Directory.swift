@@ -155,37 +155,31 @@ extension SQLiteStore {
     }
 
     public func countContacts(matching filter: Filter, at now: Timestamp) async throws -> Int {
-        let compiled = try await compiled(filter, shape: .set, at: now)
+        let statement = DirectoryStatement.count(try await compiled(filter, shape: .set, at: now))
         return try await read { db in
-            try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM contacts c WHERE \(compiled.sql)",
-                arguments: StatementArguments(compiled.bindings.map(\.sqliteValue))) ?? 0
+            try Int.fetchOne(db, sql: statement.sql, arguments: statement.arguments) ?? 0
         }
     }
 
     public func contactEmails(matching filter: Filter, after cursor: Int64?, limit: Int, at now: Timestamp) async throws
         -> DirectoryPage
     {
-        // Per-contact probes, not sets: SQLite builds every `IN (SELECT ...)` set in full before
-        // the first row, so a page of 100 cost as much as counting the whole directory (600 ms
-        // at 100,000 contacts); walking contacts in id order stops at the page's end. A filter
-        // that matches almost no one walks every contact, one index probe each (bench/filters.sh).
-        let compiled = try await compiled(filter, shape: .oneContact, at: now)
-        let rows = try await read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT c.id, c.email FROM contacts c WHERE c.id > ? AND \(compiled.sql) ORDER BY c.id LIMIT ?",
-                arguments: StatementArguments([cursor ?? 0] + compiled.bindings.map(\.sqliteValue) + [limit + 1])
-            ).map { (row: Row) -> (Int64, String) in (row["id"], row["email"]) }
-        }
-        return DirectoryRules.page(rows, limit: limit)
+        try await MemberPageWalk.page(
+            after: cursor, limit: limit, dialect: .sqlite,
+            compile: { shape in try await compiled(filter, shape: shape, at: now) },
+            fetch: { statement in try await members(statement) })
     }
 
     public func contact(_ email: EmailAddress, matches filter: Filter, at now: Timestamp) async throws -> Bool {
         let compiled = try await compiled(filter, shape: .oneContact, at: now)
-        return try await read { db in
-            try Int.fetchOne(
-                db, sql: "SELECT 1 FROM contacts c WHERE c.email = ? AND \(compiled.sql)",
-                arguments: StatementArguments([email.value] + compiled.bindings.map(\.sqliteValue))) != nil
+        return try await !members(.oneContact(compiled, email: email.value, .sqlite)).isEmpty
+    }
+
+    /// Rows `(id, email)` of a directory statement.
+    private func members(_ statement: DirectoryStatement) async throws -> [(Int64, String)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: statement.sql, arguments: statement.arguments)
+                .map { (row: Row) -> (Int64, String) in (row["id"], row["email"]) }
         }
     }
 
@@ -212,6 +206,10 @@ extension SQLiteStore {
                 """
         ).execute(arguments: [type, contactID, email.value, time.microseconds, time.microseconds, source, metadata])
     }
+}
+
+extension DirectoryStatement {
+    var arguments: StatementArguments { StatementArguments(bindings.map(\.sqliteValue)) }
 }
 
 extension SQLBinding {

@@ -1,13 +1,13 @@
 import GRDB
 
 extension SQLiteStore {
-    /// SQLite's `EXPLAIN QUERY PLAN` of `sql` with `bindings`, one line per step, indented under
+    /// SQLite's `EXPLAIN QUERY PLAN` of a statement with its values, one line per step, indented under
     /// its parent step. For benchmarks and diagnostics: the planner's choice depends on the
     /// values bound, so a plan is only meaningful with the bindings the real query uses.
-    package func queryPlan(of sql: String, bindings: [SQLBinding]) async throws -> [String] {
+    package func queryPlan(of statement: DirectoryStatement) async throws -> [String] {
         try await read { db in
             let rows = try Row.fetchAll(
-                db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(bindings.map(\.sqliteValue)))
+                db, sql: "EXPLAIN QUERY PLAN " + statement.sql, arguments: statement.arguments)
             var depth: [Int64: Int] = [0: -1]
             return rows.map { row in
                 let id: Int64 = row["id"]
