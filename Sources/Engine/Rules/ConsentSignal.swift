@@ -5,7 +5,7 @@ public enum ConsentSignal {
 
     /// The consent an activity states, or `nil` when it says nothing (or something not boolean).
     public static func of(_ activity: NewActivity) -> ConsentStatus? {
-        guard activity.metadata.utf8.count > key.utf8.count, activity.metadata.contains(key),
+        guard activity.metadata.utf8.count > key.utf8.count, activity.metadata.containsBytes(of: key),
             let metadata = (try? JSONParser.parse(Array(activity.metadata.utf8)))?.objectValue,
             case .bool(let optIn)? = metadata[key]
         else { return nil }

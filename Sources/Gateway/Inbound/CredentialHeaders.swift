@@ -10,8 +10,7 @@ enum CredentialHeaders {
 
     /// Whether a header of this name is kept out of the archive (any letter case).
     static func isCredential(_ name: String) -> Bool {
-        let lowered = name.lowercased()
-        return words.contains { lowered.contains($0) }
+        words.contains { name.containsBytes(of: $0, foldingASCIICase: true) }
     }
 
     /// The headers minus credentials, as archived in `inbound_events`.

@@ -176,25 +176,34 @@ public final class SQLiteStore: Store, GroupCommittingStore {
         return db.lastInsertedRowID
     }
 
+    /// The contact's id, updating a stored contact's names (COALESCE keeps a known name when an
+    /// event carries none) or inserting a new contact.
+    ///
+    /// An update, then an insert if no row was updated, rather than one `INSERT ... ON CONFLICT
+    /// DO UPDATE`: with a second unique index on `contacts` (`contacts_external_id`), SQLite runs
+    /// such an upsert in a statement journal, a buffer of over 64 KiB it allocates and frees per
+    /// statement, and freeing it returned the memory to the kernel every time (`madvise`, then
+    /// page faults): ingest lost about a third of its speed to it (BENCHMARKS.md, "Ingest after
+    /// the hardening and directory work"). Writes are serialized, so no other writer can insert
+    /// the address between the two statements.
     static func upsertContact(_ db: Database, _ activity: NewActivity, at time: Timestamp) throws -> Int64 {
-        // COALESCE keeps a known name when an event carries none.
-        let id = try Int64.fetchOne(
+        if let id = try Int64.fetchOne(
             db.cachedStatement(
                 sql: """
-                    INSERT INTO contacts (email, first_name, last_name, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (email) DO UPDATE SET
-                        first_name = COALESCE(excluded.first_name, contacts.first_name),
-                        last_name = COALESCE(excluded.last_name, contacts.last_name),
-                        updated_at = excluded.updated_at
-                    RETURNING id
+                    UPDATE contacts SET first_name = COALESCE(?, first_name), last_name = COALESCE(?, last_name),
+                        updated_at = ?
+                    WHERE email = ? RETURNING id
                     """),
-            arguments: [
-                activity.contactEmail.value, activity.firstName, activity.lastName, time.microseconds,
-                time.microseconds,
-            ])
-        guard let id else { throw StoreError.unavailable("contact upsert returned no id") }
-        return id
+            arguments: [activity.firstName, activity.lastName, time.microseconds, activity.contactEmail.value])
+        {
+            return id
+        }
+        try db.cachedStatement(
+            sql: "INSERT INTO contacts (email, first_name, last_name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
+        ).execute(arguments: [
+            activity.contactEmail.value, activity.firstName, activity.lastName, time.microseconds, time.microseconds,
+        ])
+        return db.lastInsertedRowID
     }
 
     public func activities(_ query: ActivityQuery) async throws -> [Activity] {
