@@ -69,7 +69,7 @@ import Testing
     @Test(arguments: StoreBackend.enabled)
     func enqueueingWakesAnIdleWorker(backend: StoreBackend) async throws {
         try await backend.withStore { store in
-            let waiter = Task { await store.workSignal.wait() }
+            let waiter = Task { await store.workSignals[.jobs].wait() }
             _ = try await store.enqueueJob(kind: "send", payload: "{}", runAt: Self.t0)
             try await withDeadline(.seconds(10)) { await waiter.value }
         }
@@ -85,10 +85,15 @@ struct PostgresJobNotificationTests {
             try await first.withServicesRunning {
                 try await first.migrate()
                 try await second.withServicesRunning {
-                    // The listener signals once when its LISTEN is in place.
-                    try await withDeadline(.seconds(10)) { await second.workSignal.wait() }
+                    // The listener signals every topic once when its LISTENs are in place.
+                    for topic in WorkTopic.allCases {
+                        try await withDeadline(.seconds(10)) { await second.workSignals[topic].wait() }
+                    }
                     _ = try await first.enqueueJob(kind: "send", payload: "{}", runAt: JobQueueConformanceTests.t0)
-                    try await withDeadline(.seconds(10)) { await second.workSignal.wait() }
+                    try await withDeadline(.seconds(10)) { await second.workSignals[.jobs].wait() }
+                    // Mail travels on its own channel, to the sender's signal alone.
+                    _ = try await first.enqueueEmail(EmailLedgerConformanceTests.message("k1"), at: JobQueueConformanceTests.t0)
+                    try await withDeadline(.seconds(10)) { await second.workSignals[.email].wait() }
                 }
             }
         }

@@ -137,17 +137,62 @@ final class PauseLog: Sendable {
         try await backend.withStore { store in
             let clock = ManualWallClock(Self.t0)
             let transport = ScriptedTransport()
-            let ids = try await Self.enqueue(store, 1)
-            transport.answer(.failure(TransportError(.misconfigured, "401 invalid server token")))
+            let id = try await Self.enqueue(store, 1)[0]
             let worker = Self.worker(store, transport, clock: clock)
-            _ = try await worker.runOnce()
-            #expect(worker.status.pausedReason == "401 invalid server token")
-            let held = try #require(try await store.emailJob(id: ids[0]))
-            #expect(held.status == .queued && held.nextAttemptAt == Self.t0.adding(seconds: 60))
-            clock.set(Self.t0.adding(seconds: 60))
+            // A bad token for five minutes: more paused passes than the message has attempts (3).
+            for pass in 0..<5 {
+                transport.answer(.failure(TransportError(.misconfigured, "401 invalid server token")))
+                _ = try await worker.runOnce()
+                #expect(worker.status.pausedReason == "401 invalid server token")
+                let held = try #require(try await store.emailJob(id: id))
+                #expect(held.status == .queued && held.attempts == 0, "pass \(pass)")
+                #expect(held.nextAttemptAt == clock.now().adding(seconds: 60))
+                clock.advance(seconds: 60)
+            }
+            // The token is fixed; the provider defers the message once: its first real attempt,
+            // retried, not the attempt that runs out.
+            transport.answer(.success([.deferred(reason: "try later", retryAfter: nil)]))
             _ = try await worker.runOnce()
             #expect(worker.status.pausedReason == nil)
-            #expect(try await store.emailJob(id: ids[0])?.status == .sent)
+            let deferred = try #require(try await store.emailJob(id: id))
+            #expect(deferred.status == .queued && deferred.attempts == 1)
+            clock.advance(seconds: 600)
+            _ = try await worker.runOnce()
+            #expect(try await store.emailJob(id: id)?.status == .sent)
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func theRunningWorkerSleepsOnTheClockUntilARetryIsDue(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let clock = ManualWallClock(Self.t0)
+            let transport = ScriptedTransport()
+            transport.answer(.success([.deferred(reason: "try later", retryAfter: nil)]))
+            let worker = Self.worker(store, transport, clock: clock)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await worker.run() }
+                let id = try await Self.enqueue(store, 1)[0]
+                // The policy retries the deferral seconds later: the worker sleeps on the clock until
+                // then, however long the test takes, and wakes when the clock gets there.
+                let due = try await withDeadline(.seconds(10)) {
+                    while true {
+                        let job = try await store.emailJob(id: id)
+                        if let job, job.attempts == 1, job.status == .queued { return job.nextAttemptAt }
+                        await Task.yield()
+                    }
+                }
+                #expect(due > Self.t0)
+                try await withDeadline(.seconds(10)) {
+                    while clock.earliestDeadline != due { await Task.yield() }
+                }
+                #expect(try await store.emailJob(id: id)?.status == .queued)
+                clock.set(due)
+                try await withDeadline(.seconds(10)) {
+                    while try await store.emailJob(id: id)?.status != .sent { await Task.yield() }
+                }
+                #expect(transport.batches.count == 2)
+                group.cancelAll()
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import Engine
@@ -9,34 +10,35 @@ import Testing
         try await withDeadline(.seconds(5)) { await signal.wait() }
     }
 
-    @Test func aNotifyWakesEveryWaiter() async throws {
+    @Test func oneNotifyWakesEveryWaiter() async throws {
         let signal = WorkSignal()
-        let (started, startedContinuation) = AsyncStream.makeStream(of: Void.self)
-        let waiters = (0..<3).map { _ in
-            Task {
-                startedContinuation.yield()
-                await signal.wait()
-            }
-        }
-        var count = 0
-        for await _ in started {
-            count += 1
-            if count == 3 { break }
-        }
-        // Each waiter registered or will find the pending flag; notify until all return.
+        let waiters = (0..<3).map { _ in Task { await signal.wait() } }
         try await withDeadline(.seconds(5)) {
-            await withTaskGroup(of: Void.self) { group in
-                for waiter in waiters { group.addTask { await waiter.value } }
-                group.addTask {
-                    for _ in 0..<1000 where !Task.isCancelled {
-                        signal.notify()
-                        await Task.yield()
-                    }
-                }
-                for _ in 0..<3 { await group.next() }
-                group.cancelAll()
-            }
+            while signal.waiterCount < 3 { await Task.yield() }
         }
+        signal.notify()
+        try await withDeadline(.seconds(5)) {
+            for waiter in waiters { await waiter.value }
+        }
+    }
+
+    @Test func aWakeUpForOneTopicIsNeverTakenByAnother() async throws {
+        let signals = WorkSignals()
+        // Mail is queued while the sender is busy: its wake-up waits for it.
+        signals[.email].notify()
+        // The job worker goes idle first; it must wait, not take the sender's wake-up.
+        let tookIt = Mutex(false)
+        let jobsWorker = Task {
+            await signals[.jobs].wait()
+            tookIt.withLock { $0 = true }
+        }
+        try await withDeadline(.seconds(5)) {
+            while signals[.jobs].waiterCount == 0, !tookIt.withLock({ $0 }) { await Task.yield() }
+        }
+        #expect(!tookIt.withLock { $0 })
+        try await withDeadline(.seconds(5)) { await signals[.email].wait() }
+        jobsWorker.cancel()
+        await jobsWorker.value
     }
 
     @Test func cancellingAWaiterReturnsIt() async throws {

@@ -85,6 +85,10 @@ public enum EmailOutcome: Sendable, Equatable {
     case failed(reason: String, suppressRecipient: Bool)
     /// Temporary: back to `queued`, due at `retryAt`.
     case retry(reason: String, retryAt: Timestamp)
+    /// Not the message's fault (the provider refused Cortex's configuration): back to `queued`,
+    /// due at `retryAt`, and the attempt its claim counted is given back, so a bad token held
+    /// for hours never uses up a message's attempts.
+    case hold(reason: String, retryAt: Timestamp)
 }
 
 /// Which ledger rows to list, newest first.

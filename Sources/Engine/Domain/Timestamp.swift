@@ -24,6 +24,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         Timestamp(microseconds: microseconds + seconds * 1_000_000)
     }
 
+    /// This time plus `duration`, rounded up to the microsecond (a sleep never ends early).
+    public func adding(_ duration: Duration) -> Timestamp {
+        let (seconds, attoseconds) = duration.components
+        let micros = attoseconds / 1_000_000_000_000 + (attoseconds % 1_000_000_000_000 > 0 ? 1 : 0)
+        return Timestamp(microseconds: microseconds + seconds * 1_000_000 + micros)
+    }
+
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.microseconds < rhs.microseconds
     }

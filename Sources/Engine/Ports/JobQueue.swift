@@ -3,9 +3,10 @@
 /// instance never claim the same row); a claim whose lease runs out before completion (a crashed
 /// worker) becomes claimable again.
 public protocol JobQueue: Sendable {
-    /// Notified when jobs are enqueued: in this process, and on PostgreSQL in every instance
-    /// (LISTEN/NOTIFY), so idle workers wake at once instead of polling.
-    var workSignal: WorkSignal { get }
+    /// Notified, by topic, when work is added: in this process, and on PostgreSQL in every
+    /// instance (LISTEN/NOTIFY, a channel per topic), so idle workers wake at once instead of
+    /// polling. Jobs notify ``WorkTopic/jobs``; queued mail ``WorkTopic/email``.
+    var workSignals: WorkSignals { get }
 
     /// Adds a job due at `runAt`; returns its id.
     func enqueueJob(kind: String, payload: String, runAt: Timestamp) async throws -> Int64

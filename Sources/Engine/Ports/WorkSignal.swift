@@ -28,6 +28,11 @@ public final class WorkSignal: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// How many tasks wait now; tests wait for waiters to be in place before they notify.
+    package var waiterCount: Int {
+        state.withLock { $0.waiters.count }
+    }
+
     /// Returns after the next `notify()` (at once if one is pending), or when the task is cancelled.
     public func wait() async {
         let id = state.withLock { state -> Int in
@@ -50,5 +55,38 @@ public final class WorkSignal: Sendable {
             let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
             waiter?.resume()
         }
+    }
+}
+
+/// Which kind of worker a wake-up is for. Each has its own ``WorkSignal`` (and on PostgreSQL its
+/// own NOTIFY channel), so a wake-up meant for one kind is never taken by another's wait: with
+/// one signal for all, a notify for the sender set the one pending flag, and whichever worker
+/// waited next took it, leaving the sender asleep.
+public enum WorkTopic: String, CaseIterable, Sendable {
+    /// The send ledger's queued mail: the sender.
+    case email
+    /// The job queue (`cortex_jobs`).
+    case jobs
+
+    /// The PostgreSQL channel its wake-ups travel on between instances.
+    public var channel: String { "cortex_\(rawValue)" }
+}
+
+/// One ``WorkSignal`` per ``WorkTopic``.
+public final class WorkSignals: Sendable {
+    private let signals: [WorkTopic: WorkSignal]
+
+    public init() {
+        signals = Dictionary(uniqueKeysWithValues: WorkTopic.allCases.map { ($0, WorkSignal()) })
+    }
+
+    public subscript(topic: WorkTopic) -> WorkSignal {
+        signals[topic]!
+    }
+
+    /// Wakes every kind of worker: after a lost connection to the other instances, any of them
+    /// may have missed a wake-up.
+    public func notifyAll() {
+        for signal in signals.values { signal.notify() }
     }
 }

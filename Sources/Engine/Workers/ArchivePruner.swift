@@ -12,7 +12,7 @@ public struct ArchivePruner: Service {
     let batchSize: Int
     let interval: Duration
     let logger: Logger
-    /// Waits between passes; tests pass one they release by hand (no wall-clock sleeping).
+    /// Waits between passes: the clock's sleep, unless a test passes one it releases by hand.
     private let pause: @Sendable (Duration) async throws -> Void
     /// When set, the loop starts only once this opens (after migrations).
     private let startAfter: StartupGate?
@@ -25,7 +25,7 @@ public struct ArchivePruner: Service {
     public init(
         store: any InboundArchive, clock: any WallClock, retentionDays: Int, batchSize: Int = 1_000,
         interval: Duration = .seconds(3_600), logger: Logger,
-        pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        pause: (@Sendable (Duration) async throws -> Void)? = nil,
         startAfter: StartupGate? = nil
     ) {
         self.store = store
@@ -34,7 +34,7 @@ public struct ArchivePruner: Service {
         self.batchSize = batchSize
         self.interval = interval
         self.logger = logger
-        self.pause = pause
+        self.pause = pause ?? { try await clock.sleep(for: $0) }
         self.startAfter = startAfter
     }
 

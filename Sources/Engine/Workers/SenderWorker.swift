@@ -22,7 +22,7 @@ public struct SenderWorker: Service {
     let logger: Logger
     /// `nil`: no rate limit.
     private let bucket: RateLimiter?
-    /// Waits before a paced send; tests pass one that only records (no wall-clock sleeping).
+    /// Waits before a paced send: the clock's sleep, unless a test passes one that only records.
     private let pause: @Sendable (Duration) async throws -> Void
     private let jitter: @Sendable () -> Double
     /// Why sending is paused (a configuration error the provider reported), for `/readyz`.
@@ -33,7 +33,7 @@ public struct SenderWorker: Service {
     public init(
         store: any EmailLedger & JobQueue, transport: any MailTransport, clock: any WallClock, ratePerSecond: Double?,
         policy: RetryPolicy = RetryPolicy(), leaseSeconds: Int64 = 120, logger: Logger,
-        pause: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        pause: (@Sendable (Duration) async throws -> Void)? = nil,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         status: SenderStatus = SenderStatus(), startAfter: StartupGate? = nil
     ) {
@@ -45,7 +45,7 @@ public struct SenderWorker: Service {
         self.leaseSeconds = leaseSeconds
         self.logger = logger
         self.bucket = ratePerSecond.map { RateLimiter(TokenBucket(rate: $0)) }
-        self.pause = pause
+        self.pause = pause ?? { try await clock.sleep(for: $0) }
         self.jitter = jitter
         self.status = status
     }
@@ -60,22 +60,21 @@ public struct SenderWorker: Service {
                     // A database call cut short by shutdown surfaces as a store error: stop quietly.
                     if Task.isCancelled { return }
                     logger.error("sender pass failed; retrying", metadata: ["error": "\(error)"])
-                    try? await Task.sleep(for: .seconds(1))
+                    try? await clock.sleep(for: .seconds(1))
                 }
             }
         }
     }
 
-    /// Sleeps until a message is queued (any instance) or the next retry is due.
+    /// Sleeps until a message is queued (any instance) or the next retry is due, by the clock.
     private func waitForWork() async throws {
-        let delay = try await store.nextEmailDue().map { due in
-            Duration.microseconds(max(0, due.microseconds - clock.now().microseconds))
-        }
-        let signal = store.workSignal
+        let due = try await store.nextEmailDue()
+        let signal = store.workSignals[.email]
+        let clock = clock
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await signal.wait() }
-            if let delay {
-                group.addTask { try? await Task.sleep(for: delay) }
+            if let due {
+                group.addTask { try? await clock.sleep(until: due) }
             }
             await group.next()
             group.cancelAll()
@@ -121,7 +120,7 @@ public struct SenderWorker: Service {
                 // Not the messages' fault: hold them without spending attempts until fixed.
                 status.pause(error.message)
                 logger.error("sending paused: the provider refused the configuration", metadata: ["error": "\(error.message)"])
-                outcomes = jobs.map { ($0.id, .retry(reason: error.message, retryAt: now.adding(seconds: 60))) }
+                outcomes = jobs.map { ($0.id, .hold(reason: error.message, retryAt: now.adding(seconds: 60))) }
             }
         }
         try await store.recordEmailOutcomes(outcomes, at: clock.now())

@@ -2,12 +2,12 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 
-/// Holds a LISTEN on the job channel and wakes this instance's idle workers whenever any instance
-/// enqueues a job. Reconnects after a lost connection, and wakes the workers then too, since a
-/// notification may have been missed meanwhile.
+/// Holds a LISTEN on every work topic's channel (one connection) and wakes this instance's idle
+/// workers of that topic whenever any instance adds work. Reconnects after a lost connection,
+/// and wakes every topic then, since a notification may have been missed meanwhile.
 struct JobNotificationListener: Service {
     let client: PostgresClient
-    let signal: WorkSignal
+    let signals: WorkSignals
     let logger: Logger
 
     func run() async throws {
@@ -15,11 +15,18 @@ struct JobNotificationListener: Service {
             while !Task.isCancelled {
                 do {
                     try await client.withConnection { connection in
-                        try await connection.listen(on: PostgresStore.jobChannel) { notifications in
-                            signal.notify()
-                            for try await _ in notifications {
-                                signal.notify()
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            for topic in WorkTopic.allCases {
+                                group.addTask {
+                                    try await connection.listen(on: topic.channel) { notifications in
+                                        signals[topic].notify()
+                                        for try await _ in notifications { signals[topic].notify() }
+                                    }
+                                }
                             }
+                            // A listen ends only with its connection: end the others with it.
+                            try await group.next()
+                            group.cancelAll()
                         }
                     }
                 } catch {

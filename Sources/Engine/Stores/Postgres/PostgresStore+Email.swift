@@ -46,7 +46,7 @@ extension PostgresStore {
                 ).decode(Int64.self).first { _ in true }
                 if inserted != nil {
                     // Wakes senders on every instance when the transaction commits.
-                    try await connection.query("SELECT pg_notify(\(Self.jobChannel), 'email')", logger: logger)
+                    try await connection.query("SELECT pg_notify(\(WorkTopic.email.channel), '')", logger: logger)
                 }
                 let job = try await connection.query(
                     "SELECT \(unescaped: Self.emailColumns) FROM email_jobs WHERE idempotency_key = \(message.idempotencyKey)",
@@ -56,7 +56,7 @@ extension PostgresStore {
             }
         }
         guard let job = result.0 else { throw StoreError.unavailable("the enqueued message could not be read back") }
-        if result.1 { workSignal.notify() }
+        if result.1 { workSignals[.email].notify() }
         return (job, result.1)
     }
 
@@ -120,6 +120,14 @@ extension PostgresStore {
                             """
                             UPDATE email_jobs SET status = 'queued', last_error = \(reason),
                                 next_attempt_at = cortex_ts(\(retryAt.microseconds)), lease_until = NULL
+                            WHERE id = \(id)
+                            """, logger: logger)
+                    case .hold(let reason, let retryAt):
+                        try await connection.query(
+                            """
+                            UPDATE email_jobs SET status = 'queued', last_error = \(reason),
+                                next_attempt_at = cortex_ts(\(retryAt.microseconds)), lease_until = NULL,
+                                attempts = GREATEST(attempts - 1, 0)
                             WHERE id = \(id)
                             """, logger: logger)
                     }

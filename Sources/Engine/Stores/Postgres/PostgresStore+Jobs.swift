@@ -1,8 +1,6 @@
 import PostgresNIO
 
 extension PostgresStore {
-    static let jobChannel = "cortex_jobs"
-
     public func enqueueJob(kind: String, payload: String, runAt: Timestamp) async throws -> Int64 {
         let id = try await mapped { [self] in
             try await client.withTransaction(logger: logger) { connection in
@@ -14,12 +12,12 @@ extension PostgresStore {
                     """, logger: logger
                 ).decode(Int64.self).first { _ in true }
                 // Delivered to every listening instance when the transaction commits.
-                try await connection.query("SELECT pg_notify(\(Self.jobChannel), \(kind))", logger: logger)
+                try await connection.query("SELECT pg_notify(\(WorkTopic.jobs.channel), \(kind))", logger: logger)
                 guard let id else { throw StoreError.unavailable("job insert returned no id") }
                 return id
             }
         }
-        workSignal.notify()
+        workSignals[.jobs].notify()
         return id
     }
 

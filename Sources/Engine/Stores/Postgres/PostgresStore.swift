@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// instances receiving the same event at the same moment store it once.
 public final class PostgresStore: Store, GroupCommittingStore {
     public let settings: PostgresSettings
-    public let workSignal = WorkSignal()
+    public let workSignals = WorkSignals()
     package let client: PostgresClient
     let logger: Logger
     /// Concurrent ingests share one transaction and one commit (see `GroupCommit`).
@@ -64,7 +64,7 @@ public final class PostgresStore: Store, GroupCommittingStore {
 
     /// The connection pool, and the LISTEN connection that wakes idle workers.
     public var services: [any Service] {
-        [client, JobNotificationListener(client: client, signal: workSignal, logger: logger)]
+        [client, JobNotificationListener(client: client, signals: workSignals, logger: logger)]
     }
 
     public func migrate() async throws {

@@ -47,7 +47,7 @@ extension SQLiteStore {
             return (row.flatMap(Self.emailJob), created)
         }
         guard let job = result.0 else { throw StoreError.unavailable("the enqueued message could not be read back") }
-        if result.1 { workSignal.notify() }
+        if result.1 { workSignals[.email].notify() }
         return (job, result.1)
     }
 
@@ -100,6 +100,13 @@ extension SQLiteStore {
                     try db.execute(
                         sql: """
                             UPDATE email_jobs SET status = 'queued', last_error = ?, next_attempt_at = ?, lease_until = NULL
+                            WHERE id = ?
+                            """, arguments: [reason, retryAt.microseconds, id])
+                case .hold(let reason, let retryAt):
+                    try db.execute(
+                        sql: """
+                            UPDATE email_jobs SET status = 'queued', last_error = ?, next_attempt_at = ?, lease_until = NULL,
+                                attempts = MAX(attempts - 1, 0)
                             WHERE id = ?
                             """, arguments: [reason, retryAt.microseconds, id])
                 }

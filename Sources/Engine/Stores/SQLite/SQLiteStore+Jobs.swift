@@ -8,7 +8,7 @@ extension SQLiteStore {
                 arguments: [kind, payload, runAt.microseconds, runAt.microseconds])
             return db.lastInsertedRowID
         }
-        workSignal.notify()
+        workSignals[.jobs].notify()
         return id
     }
 

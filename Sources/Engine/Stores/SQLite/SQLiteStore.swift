@@ -7,7 +7,7 @@ import GRDB
 /// an event a power cut could lose. GRDB's pool gives one writer and concurrent readers.
 public final class SQLiteStore: Store, GroupCommittingStore {
     public let path: String
-    public let workSignal = WorkSignal()
+    public let workSignals = WorkSignals()
     private let pool: DatabasePool
     /// Concurrent ingests share one transaction and one fsync (see `GroupCommit`).
     private let ingests: GroupCommit<PendingIngest, IngestOutcome>
