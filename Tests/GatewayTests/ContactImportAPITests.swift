@@ -177,25 +177,28 @@ import Testing
             // More than a batch, so it commits at once; then fewer than a batch, which waits.
             try await connection.send(chunk(["email"] + (0..<650).map { "kept\($0)@example.com" }))
             try await connection.send(chunk((0..<100).map { "lost\($0)@example.com" }))
-            try await Task.sleep(for: .milliseconds(300))
-            await connection.close()
 
-            func count() async throws -> JSON? {
+            @Sendable func get(_ path: String, _ body: String? = nil) async throws -> [UInt8] {
                 let reader = try await RawHTTPConnection.connect(port: port)
                 defer { Task { await reader.close() } }
-                let body = #"{"filter": {"everyone": true}}"#
-                try await reader.send(
-                    "POST /v1/lists/preview HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer \(LiveCortex.apiKey)\r\n"
-                        + "Content-Length: \(body.utf8.count)\r\n\r\n" + body)
-                return try JSONParser.parse(try await reader.response().body)["count"]
+                let head = "\(body == nil ? "GET" : "POST") \(path) HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer \(LiveCortex.apiKey)\r\n"
+                try await reader.send(head + "Content-Length: \(body?.utf8.count ?? 0)\r\n\r\n" + (body ?? ""))
+                return try await reader.response().body
             }
-            var seen = try await count()
-            for _ in 0..<50 where seen != .int(650) {
-                try await Task.sleep(for: .milliseconds(100))
-                seen = try await count()
+            @Sendable func count() async throws -> JSON? {
+                try JSONParser.parse(try await get("/v1/lists/preview", #"{"filter": {"everyone": true}}"#))["count"]
             }
-            #expect(seen == .int(650))
-            try await Task.sleep(for: .milliseconds(300))
+            // The first batch commits while the connection is open...
+            try await withDeadline(.seconds(20)) {
+                while try await count() != .int(650) { await Task.yield() }
+            }
+            await connection.close()
+            // ...and once the server has ended the request (a 400 client_disconnected in the
+            // metrics), the rows read after it are not there.
+            let ended = #"cortex_http_requests_total{method="POST",path="/v1/contacts/import",status="400"} 1"#
+            try await withDeadline(.seconds(20)) {
+                while !String(decoding: try await get("/metrics"), as: UTF8.self).contains(ended) { await Task.yield() }
+            }
             #expect(try await count() == .int(650))
         }
     }
