@@ -1,3 +1,4 @@
+import CortexTestSupport
 import Foundation
 import Testing
 
@@ -116,5 +117,28 @@ import Testing
         let json = try JSONParser.parse(Array(Self.graph(nodes: nodes, edges: []).utf8))
         let error = try #require(throws: GraphError.self) { try AutomationGraphParser.parse(json) }
         #expect(error.message.contains("more than \(AutomationGraphParser.maximumNodes) nodes"))
+    }
+}
+
+/// `contracts/schemas/automation-graph.json` says what the parser takes: the same node types,
+/// the same `data` fields for each, the same handles.
+@Suite struct AutomationGraphSchemaTests {
+    @Test func theSchemaNamesTheParsersTypesFieldsAndHandles() throws {
+        let url = AutomationGraphTests.fixtures.deletingLastPathComponent().appendingPathComponent("schemas/automation-graph.json")
+        let schema = try JSONParser.parse([UInt8](try Data(contentsOf: url)))
+        let node = try #require(schema["$defs"]?["node"])
+        let types = try #require(node["properties"]?["type"]?["enum"]?.arrayValue).compactMap(\.stringValue)
+        #expect(Set(types) == Set(AutomationStepParser.keys.keys))
+        for rule in try #require(node["allOf"]?.arrayValue) {
+            let type = try #require(rule["if"]?["properties"]?["type"]?["const"]?.stringValue)
+            let fields = try #require(rule["then"]?["properties"]?["data"]?["properties"]?.objectValue).members.map(\.key)
+            #expect(Set(fields) == Set((AutomationStepParser.keys[type] ?? []) + ["label"]), "\(type)")
+        }
+        let handles = try #require(schema["x-handles"]?.objectValue)
+        for (type, list) in handles.members {
+            let names = try #require(list.arrayValue).map { $0.stringValue ?? "null" }
+            #expect(names == (AutomationStep.handles(ofType: type) ?? []).map(\.rawValue), "\(type)")
+        }
+        #expect(Set(handles.members.map(\.key)) == Set(types))
     }
 }

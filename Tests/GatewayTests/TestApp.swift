@@ -154,15 +154,6 @@ extension TestResponse {
     }
 }
 
-extension JSON {
-    subscript(key: String) -> JSON? { objectValue?[key] }
-
-    var arrayValue: [JSON]? {
-        if case .array(let items) = self { return items }
-        return nil
-    }
-}
-
 extension ByteBuffer {
     init(_ text: String) { self.init(string: text) }
 }

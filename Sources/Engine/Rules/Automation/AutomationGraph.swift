@@ -73,11 +73,17 @@ public enum AutomationStep: Sendable {
 
     /// The outgoing handles the node has.
     public var handles: [AutomationHandle] {
-        switch self {
-        case .condition: [.true, .false]
-        case .waitForEvent: [.event, .timeout]
-        case .exit: []
-        default: [.default]
+        Self.handles(ofType: type) ?? []
+    }
+
+    /// The outgoing handles of a node `type`; `nil` for a type that does not exist.
+    public static func handles(ofType type: String) -> [AutomationHandle]? {
+        switch type {
+        case "condition": [.true, .false]
+        case "wait_for_event": [.event, .timeout]
+        case "exit": []
+        case "trigger", "send_email", "add_tag", "remove_tag", "delay", "webhook": [.default]
+        default: nil
         }
     }
 
