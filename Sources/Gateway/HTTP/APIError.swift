@@ -9,6 +9,8 @@ struct APIError: Error, HTTPResponseError, Sendable {
     let code: String
     let message: String
     var extraHeaders: HTTPFields = [:]
+    /// Members of the error object beyond `code` and `message` (`node_id` of `invalid_graph`).
+    var details: [(key: String, value: JSON)] = []
 
     init(_ status: HTTPResponse.Status, code: String, _ message: String) {
         self.status = status
@@ -19,7 +21,7 @@ struct APIError: Error, HTTPResponseError, Sendable {
     var headers: HTTPFields { extraHeaders }
 
     var body: JSON {
-        .object(["error": .object(["code": .string(code), "message": .string(message)])])
+        .object(["error": .object(JSONObject([(key: "code", value: .string(code)), (key: "message", value: .string(message))] + details))])
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -32,12 +34,21 @@ struct APIError: Error, HTTPResponseError, Sendable {
         APIError(.badRequest, code: error.code, error.message)
     }
 
-    /// A store failure: only `unavailable` tells the client to retry. A conflict or refused data
-    /// would be refused again, so they are 4xx; retrying them forever helps no one.
     /// A filter document that is not valid, naming the JSON pointer of the fault.
     static func from(_ error: FilterError) -> APIError {
         APIError(.unprocessableContent, code: "invalid_filter", error.description)
     }
+
+    /// An automation graph that is not valid, naming the node at fault (`null` for the graph as
+    /// a whole) so a canvas can highlight it.
+    static func from(_ error: GraphError) -> APIError {
+        var answer = APIError(.unprocessableContent, code: "invalid_graph", error.description)
+        answer.details = [(key: "node_id", value: error.nodeID.map(JSON.string) ?? .null)]
+        return answer
+    }
+
+    /// A store failure: only `unavailable` tells the client to retry. A conflict or refused data
+    /// would be refused again, so they are 4xx; retrying them forever helps no one.
 
     static func from(_ error: StoreError) -> APIError {
         switch error.kind {

@@ -37,6 +37,8 @@ struct ErrorMiddleware: RouterMiddleware {
             return APIError.from(error)
         case let error as FilterError:
             return APIError.from(error)
+        case let error as GraphError:
+            return APIError.from(error)
         case let error as HTTPError:
             switch error.status {
             case .notFound:

@@ -124,6 +124,13 @@ enum AutomationStepParser {
 }
 
 /// Reads a node's `data` members, turning every fault into a ``GraphError`` on the node.
+extension AutomationStepParser {
+    /// `{"event", "where"?}` (a wait's or an exit rule's) as an ``EventMatch``.
+    static func eventMatch(_ data: JSONObject, nodeID: String) throws(GraphError) -> EventMatch {
+        try Fields(data: data, nodeID: nodeID).event()
+    }
+}
+
 private struct Fields {
     let data: JSONObject
     let nodeID: String

@@ -207,6 +207,69 @@ enum PostgresMigrations {
             // so it holds off ingest while it builds (seconds for a million activities).
             ["CREATE INDEX crm_activities_by_contact ON crm_activities (contact_id, type, occurred_at)"]
         ),
+        (
+            "v8_automations",
+            // See the SQLite migration of the same name. Graphs are `json`, not `jsonb`: `json`
+            // keeps the text as sent (member order, number spelling), so a canvas gets its
+            // document back byte for byte.
+            [
+                """
+                CREATE TABLE automations (
+                    id bigserial PRIMARY KEY,
+                    name text NOT NULL,
+                    status text NOT NULL CHECK (status IN ('draft', 'active', 'paused', 'archived')),
+                    version integer NOT NULL,
+                    reentry text NOT NULL,
+                    exit_when json,
+                    timezone text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE automation_versions (
+                    automation_id bigint NOT NULL REFERENCES automations (id),
+                    version integer NOT NULL,
+                    graph json NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    PRIMARY KEY (automation_id, version)
+                )
+                """,
+                """
+                CREATE TABLE automation_executions (
+                    id bigserial PRIMARY KEY,
+                    automation_id bigint NOT NULL REFERENCES automations (id),
+                    version integer NOT NULL,
+                    contact_id bigint NOT NULL,
+                    contact_email text NOT NULL,
+                    trigger_activity_id bigint NOT NULL,
+                    status text NOT NULL
+                        CHECK (status IN ('running', 'waiting', 'completed', 'exited', 'cancelled', 'failed')),
+                    current_node_id text,
+                    wake_up_at timestamptz,
+                    dry_run boolean NOT NULL DEFAULT false,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    finished_at timestamptz,
+                    UNIQUE (automation_id, trigger_activity_id)
+                )
+                """,
+                "CREATE INDEX automation_executions_by_version ON automation_executions (automation_id, version)",
+                """
+                CREATE TABLE automation_logs (
+                    id bigserial PRIMARY KEY,
+                    execution_id bigint NOT NULL REFERENCES automation_executions (id),
+                    at timestamptz NOT NULL,
+                    node_id text,
+                    action text NOT NULL,
+                    outcome text NOT NULL CHECK (outcome IN ('ok', 'waiting', 'skipped', 'failed')),
+                    message text NOT NULL,
+                    detail jsonb
+                )
+                """,
+                "CREATE INDEX automation_logs_by_execution ON automation_logs (execution_id, id)",
+            ]
+        ),
     ]
 
     /// Applies every pending migration in one transaction under the advisory lock.

@@ -180,6 +180,62 @@ enum SQLiteMigrations {
             // check its type. Ingest pays one more index entry per activity.
             try db.execute(sql: "CREATE INDEX crm_activities_by_contact ON crm_activities (contact_id, type, occurred_at)")
         }
+        migrator.registerMigration("v8_automations") { db in
+            // Automations keep every version's graph (executions finish on the version they
+            // started on). An execution is unique per automation and triggering activity, so a
+            // watcher that matches an activity twice (after a crash) spawns it once; it points
+            // at the contact by id and keeps the address for listing. Logs are one row per step.
+            try db.execute(
+                sql: """
+                    CREATE TABLE automations (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('draft', 'active', 'paused', 'archived')),
+                        version INTEGER NOT NULL,
+                        reentry TEXT NOT NULL,
+                        exit_when TEXT,
+                        timezone TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE automation_versions (
+                        automation_id INTEGER NOT NULL REFERENCES automations (id),
+                        version INTEGER NOT NULL,
+                        graph TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (automation_id, version)
+                    );
+                    CREATE TABLE automation_executions (
+                        id INTEGER PRIMARY KEY,
+                        automation_id INTEGER NOT NULL REFERENCES automations (id),
+                        version INTEGER NOT NULL,
+                        contact_id INTEGER NOT NULL,
+                        contact_email TEXT NOT NULL,
+                        trigger_activity_id INTEGER NOT NULL,
+                        status TEXT NOT NULL
+                            CHECK (status IN ('running', 'waiting', 'completed', 'exited', 'cancelled', 'failed')),
+                        current_node_id TEXT,
+                        wake_up_at INTEGER,
+                        dry_run INTEGER NOT NULL DEFAULT 0,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        finished_at INTEGER,
+                        UNIQUE (automation_id, trigger_activity_id)
+                    );
+                    CREATE INDEX automation_executions_by_version ON automation_executions (automation_id, version);
+                    CREATE TABLE automation_logs (
+                        id INTEGER PRIMARY KEY,
+                        execution_id INTEGER NOT NULL REFERENCES automation_executions (id),
+                        at INTEGER NOT NULL,
+                        node_id TEXT,
+                        action TEXT NOT NULL,
+                        outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'waiting', 'skipped', 'failed')),
+                        message TEXT NOT NULL,
+                        detail TEXT
+                    );
+                    CREATE INDEX automation_logs_by_execution ON automation_logs (execution_id, id);
+                    """)
+        }
         return migrator
     }
 }

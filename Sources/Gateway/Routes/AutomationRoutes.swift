@@ -1,0 +1,88 @@
+import Engine
+import Hummingbird
+
+/// Automations (ENGINE.md §4): create, list, read and replace them (a replacement after an
+/// execution started becomes a new version), and move them between draft, active, paused and
+/// archived.
+struct AutomationRoutes {
+    let store: any AutomationRepository
+    let clock: any WallClock
+
+    func register(on routes: RouteRegistrar) {
+        routes.add(.post, "/v1/automations") { request, _ in
+            let definition = try AutomationDefinition.parse(try await body(request))
+            let id = try await store.createAutomation(definition, at: clock.now())
+            return JSONResponse.make(.created, Self.json(try await found(id)))
+        }
+        routes.add(.get, "/v1/automations") { _, _ in
+            JSONResponse.make(.ok, .object(["data": .array(try await store.automations().map(Self.json))]))
+        }
+        routes.add(.get, "/v1/automations/{id}") { _, context in
+            JSONResponse.make(.ok, Self.json(try await found(try id(context))))
+        }
+        routes.add(.put, "/v1/automations/{id}") { request, context in
+            let id = try id(context)
+            let definition = try AutomationDefinition.parse(try await body(request))
+            do {
+                guard let updated = try await store.updateAutomation(id: id, definition, at: clock.now()) else {
+                    throw APIError.notFound("no automation \(id)")
+                }
+                return JSONResponse.make(.ok, Self.json(updated))
+            } catch let error as StoreError where error.kind == .conflict {
+                throw APIError(.conflict, code: "automation_archived", "automation \(id) is archived and can no longer change")
+            }
+        }
+        for action in AutomationAction.allCases {
+            routes.add(.post, "/v1/automations/{id}/\(action.rawValue)") { _, context in
+                JSONResponse.make(.ok, Self.json(try await move(try id(context), action)))
+            }
+        }
+    }
+
+    /// Applies `action`, or answers 409 naming the status it cannot be applied from.
+    private func move(_ id: Int64, _ action: AutomationAction) async throws -> Automation {
+        let current = try await found(id)
+        guard let next = current.status.after(action) else {
+            throw APIError(
+                .conflict, code: "invalid_transition",
+                "cannot \(action.rawValue) automation \(id): it is \(current.status.rawValue)")
+        }
+        guard next != current.status else { return current }
+        do {
+            guard let moved = try await store.setAutomationStatus(id: id, from: current.status, to: next, at: clock.now()) else {
+                throw APIError.notFound("no automation \(id)")
+            }
+            return moved
+        } catch let error as StoreError where error.kind == .conflict {
+            throw APIError(.conflict, code: "invalid_transition", "cannot \(action.rawValue) automation \(id): \(error.message)")
+        }
+    }
+
+    private func body(_ request: Request) async throws -> JSONObject {
+        try InboundPayload.parseObject(try await BodyLimit.collect(request))
+    }
+
+    private func id(_ context: BasicRequestContext) throws -> Int64 {
+        guard let id = context.parameters.get("id").flatMap({ Int64($0) }), id > 0 else {
+            throw APIError.notFound("no automation with that id")
+        }
+        return id
+    }
+
+    private func found(_ id: Int64) async throws -> Automation {
+        guard let automation = try await store.automation(id: id) else { throw APIError.notFound("no automation \(id)") }
+        return automation
+    }
+
+    /// An automation as the API answers it; the graph is the document as it was saved.
+    static func json(_ automation: Automation) -> JSON {
+        let definition = automation.definition
+        return .object([
+            "id": .int(automation.id), "name": .string(automation.name), "status": .string(automation.status.rawValue),
+            "version": .int(automation.version), "graph": definition.graph, "reentry": definition.reentryJSON,
+            "exit_when": definition.exitWhen ?? .null, "timezone": .string(definition.timezone),
+            "created_at": .string(RFC3339.format(automation.createdAt)),
+            "updated_at": .string(RFC3339.format(automation.updatedAt)),
+        ])
+    }
+}
