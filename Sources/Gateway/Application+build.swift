@@ -18,6 +18,8 @@ struct AppDependencies: Sendable {
     var runsSender = true
     /// False when the caller runs no archive pruner (tests of other things).
     var runsArchivePruner = true
+    /// Whether the application runs the automation watcher and walker.
+    var runsAutomations = true
 
     /// Shared by the sender and `/readyz`, which reports a paused sender.
     var senderStatus = SenderStatus()
@@ -40,6 +42,15 @@ struct AppDependencies: Sendable {
         SenderWorker(
             store: store, transport: transport, clock: clock, ratePerSecond: configuration.sendRate, logger: logger,
             status: senderStatus, startAfter: migrated)
+    }
+
+    /// The automation watcher and walker (ENGINE.md §4), unless the caller runs none.
+    var automationWorkers: [any Service] {
+        guard runsAutomations else { return [] }
+        return [
+            AutomationWatcher(store: store, clock: clock, logger: logger, startAfter: migrated),
+            AutomationWalker(store: store, clock: clock, defaultFrom: configuration.mailFrom, logger: logger, startAfter: migrated),
+        ]
     }
 
     /// The archive pruner, unless retention is off (0 days) or the caller runs none.
@@ -90,7 +101,8 @@ func buildApplication(_ dependencies: AppDependencies) -> Application<RouterResp
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "cortex"),
         services: (dependencies.runsStoreServices ? dependencies.store.services : [])
-            + (dependencies.runsSender ? [dependencies.sender()] : []) + dependencies.archivePruners,
+            + (dependencies.runsSender ? [dependencies.sender()] : []) + dependencies.archivePruners
+            + dependencies.automationWorkers,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             logger.notice(

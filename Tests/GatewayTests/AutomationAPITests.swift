@@ -88,8 +88,15 @@ import Testing
     @Test func statusMovesAndTheirRefusals() async throws {
         let app = try await TestApp.make()
         try await app.test { client in
-            let created = try await client.execute(
+            // A graph with nodes this release does not run is saved, but cannot be activated.
+            let cart = try await client.execute(
                 uri: "/v1/automations", method: .post, headers: app.bearer, body: .init(Self.body(graph: try Self.canvas("abandoned-cart"))))
+            guard case .number(let cartID)? = cart.json["id"] else { Issue.record("no id: \(cart.json)"); return }
+            let notRunnable = try await client.execute(uri: "/v1/automations/\(cartID)/activate", method: .post, headers: app.bearer)
+            #expect(notRunnable.status == .conflict && notRunnable.errorCode == "not_runnable")
+
+            let created = try await client.execute(
+                uri: "/v1/automations", method: .post, headers: app.bearer, body: .init(Self.body(graph: try Self.canvas("welcome-p2p"))))
             guard case .number(let id)? = created.json["id"] else { Issue.record("no id: \(created.json)"); return }
             func move(_ action: String) async throws -> TestResponse {
                 try await client.execute(uri: "/v1/automations/\(id)/\(action)", method: .post, headers: app.bearer)

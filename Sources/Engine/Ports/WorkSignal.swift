@@ -67,6 +67,10 @@ public enum WorkTopic: String, CaseIterable, Sendable {
     case email
     /// The job queue (`cortex_jobs`).
     case jobs
+    /// Executions to run: spawned, or woken earlier than the walker planned.
+    case executions
+    /// New activities for the automation watcher.
+    case activities
 
     /// The PostgreSQL channel its wake-ups travel on between instances.
     public var channel: String { "cortex_\(rawValue)" }

@@ -48,6 +48,9 @@ struct AutomationRoutes {
                 "cannot \(action.rawValue) automation \(id): it is \(current.status.rawValue)")
         }
         guard next != current.status else { return current }
+        if next == .active, let problem = current.definition.cannotRunBecause {
+            throw APIError(.conflict, code: "not_runnable", "cannot activate automation \(id): \(problem)")
+        }
         do {
             guard let moved = try await store.setAutomationStatus(id: id, from: current.status, to: next, at: clock.now()) else {
                 throw APIError.notFound("no automation \(id)")

@@ -64,6 +64,17 @@ public struct FilterCompiler {
         return CompiledFilter(sql: sql, bindings: compiler.bindings)
     }
 
+    /// One activity's test (`type`, `where`, time window) as a predicate over `crm_activities a`:
+    /// how an automation's trigger, wait or exit rule decides whether an activity is its event,
+    /// with exactly the filter language's semantics.
+    public static func compileActivityTest(_ condition: ActivityCondition, dialect: SQLDialect, now: Timestamp) -> CompiledFilter {
+        var compiler = FilterCompiler(dialect: dialect, shape: .oneContact, now: now, lists: [:])
+        var clauses: [String] = []
+        if let type = condition.type { clauses.append("a.type = \(compiler.bind(.text(type)))") }
+        clauses += compiler.activityClauses(condition)
+        return CompiledFilter(sql: clauses.isEmpty ? "(1 = 1)" : "(" + clauses.joined(separator: " AND ") + ")", bindings: compiler.bindings)
+    }
+
     private init(dialect: SQLDialect, shape: Shape, now: Timestamp, lists: [Int64: Filter]) {
         self.dialect = dialect
         self.shape = shape

@@ -248,6 +248,8 @@ enum PostgresMigrations {
                     current_node_id text,
                     wake_up_at timestamptz,
                     dry_run boolean NOT NULL DEFAULT false,
+                    locked_until timestamptz,
+                    last_error text,
                     created_at timestamptz NOT NULL,
                     updated_at timestamptz NOT NULL,
                     finished_at timestamptz,
@@ -255,6 +257,12 @@ enum PostgresMigrations {
                 )
                 """,
                 "CREATE INDEX automation_executions_by_version ON automation_executions (automation_id, version)",
+                "CREATE INDEX automation_executions_by_contact ON automation_executions (automation_id, contact_id, created_at)",
+                """
+                CREATE INDEX automation_executions_due ON automation_executions (wake_up_at, id)
+                    WHERE status IN ('running', 'waiting')
+                """,
+                "CREATE TABLE automation_watch (name text PRIMARY KEY, last_activity_id bigint NOT NULL)",
                 """
                 CREATE TABLE automation_logs (
                     id bigserial PRIMARY KEY,

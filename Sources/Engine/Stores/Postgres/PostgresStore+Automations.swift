@@ -83,6 +83,21 @@ extension PostgresStore {
                     WHERE id = \(id) AND status = \(expected.rawValue) RETURNING 1
                     """, logger: logger
                 ).decode(Int.self).first { _ in true } != nil
+                if changed, status == .archived {
+                    // Archiving cancels the running executions, each with its log row.
+                    try await connection.query(
+                        """
+                        INSERT INTO automation_logs (execution_id, at, action, outcome, message)
+                        SELECT id, cortex_ts(\(time.microseconds)), 'cancel', 'skipped', 'Cancelled: the automation was archived'
+                        FROM automation_executions WHERE automation_id = \(id) AND status IN ('running', 'waiting')
+                        """, logger: logger)
+                    try await connection.query(
+                        """
+                        UPDATE automation_executions SET status = 'cancelled', finished_at = cortex_ts(\(time.microseconds)),
+                            wake_up_at = NULL, locked_until = NULL, updated_at = cortex_ts(\(time.microseconds))
+                        WHERE automation_id = \(id) AND status IN ('running', 'waiting')
+                        """, logger: logger)
+                }
                 guard let automation = try await Self.automations(connection, id: id, logger: logger).first else { return nil }
                 guard changed else {
                     throw StoreError.conflict("automation \(id) is \(automation.status.rawValue), not \(expected.rawValue)")

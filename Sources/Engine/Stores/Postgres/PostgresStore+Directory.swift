@@ -3,6 +3,7 @@ import PostgresNIO
 
 extension PostgresStore {
     public func saveContact(_ update: ContactUpdate, at time: Timestamp) async throws {
+        defer { workSignals[.activities].notify() }  // It may have written activities: wake the watcher.
         try await mapped { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 let contactID = try await Self.contactID(connection, update.email, at: time, logger: logger)
@@ -47,28 +48,36 @@ extension PostgresStore {
     }
 
     public func addTags(_ tags: [String], to email: EmailAddress, at time: Timestamp) async throws -> [String] {
-        try await mapped { [self] in
+        defer { workSignals[.activities].notify() }  // It may have written activities: wake the watcher.
+        return try await mapped { [self] in
             try await client.withTransaction(logger: logger) { connection in
-                let contactID = try await Self.contactID(connection, email, at: time, logger: logger)
-                var added: [String] = []
-                for tag in DirectoryRules.distinctTags(tags) {
-                    let inserted = try await connection.query(
-                        """
-                        INSERT INTO contact_tags (contact_id, tag, tag_key, created_at)
-                        VALUES (\(contactID), \(tag), \(FilterCompiler.foldASCII(tag)), cortex_ts(\(time.microseconds)))
-                        ON CONFLICT (contact_id, tag_key) DO NOTHING
-                        RETURNING 1
-                        """, logger: logger
-                    ).decode(Int.self).first { _ in true }
-                    guard inserted != nil else { continue }
-                    added.append(tag)
-                    try await Self.insertDirectoryActivity(
-                        connection, type: "tag.added", contactID: contactID, email: email, at: time,
-                        metadata: DirectoryRules.tagMetadata(tag), logger: logger)
-                }
-                return added
+                try await Self.addTags(connection, tags, to: email, at: time, logger: logger)
             }
         }
+    }
+
+    /// Adds the tags the contact lacks, each with its `tag.added` activity; answers those added.
+    static func addTags(_ connection: PostgresConnection, _ tags: [String], to email: EmailAddress, at time: Timestamp, logger: Logger)
+        async throws -> [String]
+    {
+        let contactID = try await contactID(connection, email, at: time, logger: logger)
+        var added: [String] = []
+        for tag in DirectoryRules.distinctTags(tags) {
+            let inserted = try await connection.query(
+                """
+                INSERT INTO contact_tags (contact_id, tag, tag_key, created_at)
+                VALUES (\(contactID), \(tag), \(FilterCompiler.foldASCII(tag)), cortex_ts(\(time.microseconds)))
+                ON CONFLICT (contact_id, tag_key) DO NOTHING
+                RETURNING 1
+                """, logger: logger
+            ).decode(Int.self).first { _ in true }
+            guard inserted != nil else { continue }
+            added.append(tag)
+            try await insertDirectoryActivity(
+                connection, type: "tag.added", contactID: contactID, email: email, at: time,
+                metadata: DirectoryRules.tagMetadata(tag), logger: logger)
+        }
+        return added
     }
 
     public func eraseContact(_ email: EmailAddress) async throws -> Bool {
@@ -93,23 +102,31 @@ extension PostgresStore {
     }
 
     public func removeTag(_ tag: String, from email: EmailAddress, at time: Timestamp) async throws -> Bool {
-        try await mapped { [self] in
+        defer { workSignals[.activities].notify() }  // It may have written activities: wake the watcher.
+        return try await mapped { [self] in
             try await client.withTransaction(logger: logger) { connection in
-                guard
-                    let row = try await connection.query(
-                        """
-                        DELETE FROM contact_tags t USING contacts c
-                        WHERE c.id = t.contact_id AND c.email = \(email.value) AND t.tag_key = \(FilterCompiler.foldASCII(tag))
-                        RETURNING t.contact_id, t.tag
-                        """, logger: logger
-                    ).decode((Int64, String).self).first(where: { _ in true })
-                else { return false }
-                try await Self.insertDirectoryActivity(
-                    connection, type: "tag.removed", contactID: row.0, email: email, at: time,
-                    metadata: DirectoryRules.tagMetadata(row.1), logger: logger)
-                return true
+                try await Self.removeTag(connection, tag, from: email, at: time, logger: logger)
             }
         }
+    }
+
+    /// Removes a tag the contact has, with its `tag.removed` activity; answers whether it had it.
+    static func removeTag(_ connection: PostgresConnection, _ tag: String, from email: EmailAddress, at time: Timestamp, logger: Logger)
+        async throws -> Bool
+    {
+        guard
+            let row = try await connection.query(
+                """
+                DELETE FROM contact_tags t USING contacts c
+                WHERE c.id = t.contact_id AND c.email = \(email.value) AND t.tag_key = \(FilterCompiler.foldASCII(tag))
+                RETURNING t.contact_id, t.tag
+                """, logger: logger
+            ).decode((Int64, String).self).first(where: { _ in true })
+        else { return false }
+        try await insertDirectoryActivity(
+            connection, type: "tag.removed", contactID: row.0, email: email, at: time,
+            metadata: DirectoryRules.tagMetadata(row.1), logger: logger)
+        return true
     }
 
     private static let smartListColumns = "id, name, filter::text, cortex_us(created_at), cortex_us(updated_at)"

@@ -33,31 +33,39 @@ extension PostgresStore {
         let logger = logger
         let result = try await mapped { [self] in
             try await client.withTransaction(logger: logger) { connection -> (EmailJob?, Bool) in
-                let inserted = try await connection.query(
-                    """
-                    INSERT INTO email_jobs (idempotency_key, recipient, sender, subject, html_body, text_body, stream,
-                        tag, metadata, options, status, next_attempt_at, created_at)
-                    VALUES (\(message.idempotencyKey), \(message.recipient.value), \(message.sender), \(message.subject),
-                            \(message.html), \(message.text), \(message.stream.rawValue), \(message.tag),
-                            \(message.metadata)::jsonb, \(DeliveryOptionsJSON.encode(message))::jsonb, 'queued', cortex_ts(\(time.microseconds)), cortex_ts(\(time.microseconds)))
-                    ON CONFLICT (idempotency_key) DO NOTHING
-                    RETURNING id
-                    """, logger: logger
-                ).decode(Int64.self).first { _ in true }
-                if inserted != nil {
-                    // Wakes senders on every instance when the transaction commits.
-                    try await connection.query("SELECT pg_notify(\(WorkTopic.email.channel), '')", logger: logger)
-                }
+                let inserted = try await Self.insertEmailJob(connection, message, at: time, logger: logger)
                 let job = try await connection.query(
                     "SELECT \(unescaped: Self.emailColumns) FROM email_jobs WHERE idempotency_key = \(message.idempotencyKey)",
                     logger: logger
                 ).decode(EmailRow.self).first { _ in true }.flatMap(Self.emailJob)
-                return (job, inserted != nil)
+                return (job, inserted)
             }
         }
         guard let job = result.0 else { throw StoreError.unavailable("the enqueued message could not be read back") }
         if result.1 { workSignals[.email].notify() }
         return (job, result.1)
+    }
+
+    /// Queues `message` unless its idempotency key is taken, waking senders on every instance
+    /// when the transaction commits; answers whether it was queued.
+    static func insertEmailJob(_ connection: PostgresConnection, _ message: NewEmailJob, at time: Timestamp, logger: Logger)
+        async throws -> Bool
+    {
+        let inserted = try await connection.query(
+            """
+            INSERT INTO email_jobs (idempotency_key, recipient, sender, subject, html_body, text_body, stream,
+                tag, metadata, options, status, next_attempt_at, created_at)
+            VALUES (\(message.idempotencyKey), \(message.recipient.value), \(message.sender), \(message.subject),
+                    \(message.html), \(message.text), \(message.stream.rawValue), \(message.tag),
+                    \(message.metadata)::jsonb, \(DeliveryOptionsJSON.encode(message))::jsonb, 'queued', cortex_ts(\(time.microseconds)), cortex_ts(\(time.microseconds)))
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id
+            """, logger: logger
+        ).decode(Int64.self).first { _ in true }
+        if inserted != nil {
+            try await connection.query("SELECT pg_notify(\(WorkTopic.email.channel), '')", logger: logger)
+        }
+        return inserted != nil
     }
 
     public func claimEmailJobs(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [EmailJob] {

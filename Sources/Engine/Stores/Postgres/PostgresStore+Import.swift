@@ -8,6 +8,7 @@ extension PostgresStore {
     public func importContacts(_ rows: [ContactImportRow], source: String, at time: Timestamp) async throws
         -> ContactImportBatchOutcome
     {
+        defer { workSignals[.activities].notify() }  // It may have written activities: wake the watcher.
         guard !rows.isEmpty else { return ContactImportBatchOutcome() }
         return try await mapped { [self] in
             try await client.withTransaction(logger: logger) { connection in

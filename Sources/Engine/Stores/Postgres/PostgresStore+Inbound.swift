@@ -81,6 +81,7 @@ extension PostgresStore {
     public func replayInbound(id: Int64, activities: [NewActivity], suppressions: [SuppressionChange]) async throws
         -> IngestOutcome
     {
+        defer { workSignals[.activities].notify() }  // It may have written activities: wake the watcher.
         let logger = logger
         return try await mapped { [self] in
             try await client.withTransaction(logger: logger) { connection in

@@ -78,7 +78,8 @@ public final class PostgresStore: Store, GroupCommittingStore {
     public func ingest(_ delivery: InboundDelivery, activities: [NewActivity], suppressions: [SuppressionChange])
         async throws -> IngestOutcome
     {
-        try await ingests.submit(PendingIngest(delivery: delivery, activities: activities, suppressions: suppressions))
+        defer { workSignals[.activities].notify() }  // It may have written activities: wake the watcher.
+        return try await ingests.submit(PendingIngest(delivery: delivery, activities: activities, suppressions: suppressions))
     }
 
     package func execute(rawSQL: String) async throws {

@@ -217,12 +217,21 @@ enum SQLiteMigrations {
                         current_node_id TEXT,
                         wake_up_at INTEGER,
                         dry_run INTEGER NOT NULL DEFAULT 0,
+                        locked_until INTEGER,
+                        last_error TEXT,
                         created_at INTEGER NOT NULL,
                         updated_at INTEGER NOT NULL,
                         finished_at INTEGER,
                         UNIQUE (automation_id, trigger_activity_id)
                     );
                     CREATE INDEX automation_executions_by_version ON automation_executions (automation_id, version);
+                    CREATE INDEX automation_executions_by_contact ON automation_executions (automation_id, contact_id, created_at);
+                    CREATE INDEX automation_executions_due ON automation_executions (wake_up_at, id)
+                        WHERE status IN ('running', 'waiting');
+                    CREATE TABLE automation_watch (
+                        name TEXT PRIMARY KEY,
+                        last_activity_id INTEGER NOT NULL
+                    );
                     CREATE TABLE automation_logs (
                         id INTEGER PRIMARY KEY,
                         execution_id INTEGER NOT NULL REFERENCES automation_executions (id),

@@ -62,6 +62,19 @@ extension SQLiteStore {
                 sql: "UPDATE automations SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
                 arguments: [status.rawValue, time.microseconds, id, expected.rawValue])
             let changed = db.changesCount > 0
+            if changed, status == .archived {
+                // Archiving cancels the running executions, each with its log row.
+                try db.execute(
+                    sql: """
+                        INSERT INTO automation_logs (execution_id, at, action, outcome, message)
+                        SELECT id, ?, 'cancel', 'skipped', 'Cancelled: the automation was archived'
+                        FROM automation_executions WHERE automation_id = ? AND status IN ('running', 'waiting');
+                        UPDATE automation_executions SET status = 'cancelled', finished_at = ?, wake_up_at = NULL,
+                            locked_until = NULL, updated_at = ?
+                        WHERE automation_id = ? AND status IN ('running', 'waiting');
+                        """,
+                    arguments: [time.microseconds, id, time.microseconds, time.microseconds, id])
+            }
             guard let automation = try Self.automations(db, where: "a.id = ?", [id]).first else { return nil }
             guard changed else { throw StoreError.conflict("automation \(id) is \(automation.status.rawValue), not \(expected.rawValue)") }
             return automation

@@ -3,6 +3,7 @@ import GRDB
 
 extension SQLiteStore {
     public func saveContact(_ update: ContactUpdate, at time: Timestamp) async throws {
+        defer { workSignals[.activities].notify() }  // It may have written activities: wake the watcher.
         try await write { db in
             let contactID = try Self.contactID(db, update.email, at: time)
             let current = try Row.fetchOne(
@@ -41,24 +42,27 @@ extension SQLiteStore {
     }
 
     public func addTags(_ tags: [String], to email: EmailAddress, at time: Timestamp) async throws -> [String] {
-        try await write { db in
-            let contactID = try Self.contactID(db, email, at: time)
-            var added: [String] = []
-            for tag in DirectoryRules.distinctTags(tags) {
-                try db.execute(
-                    sql: """
-                        INSERT INTO contact_tags (contact_id, tag, tag_key, created_at) VALUES (?, ?, ?, ?)
-                        ON CONFLICT (contact_id, tag_key) DO NOTHING
-                        """,
-                    arguments: [contactID, tag, FilterCompiler.foldASCII(tag), time.microseconds])
-                guard db.changesCount > 0 else { continue }
-                added.append(tag)
-                try Self.insertDirectoryActivity(
-                    db, type: "tag.added", contactID: contactID, email: email, at: time,
-                    metadata: DirectoryRules.tagMetadata(tag))
-            }
-            return added
+        defer { workSignals[.activities].notify() }  // It may have written activities: wake the watcher.
+        return try await write { db in try Self.addTags(db, tags, to: email, at: time) }
+    }
+
+    /// Adds the tags the contact lacks, each with its `tag.added` activity; answers those added.
+    static func addTags(_ db: Database, _ tags: [String], to email: EmailAddress, at time: Timestamp) throws -> [String] {
+        let contactID = try contactID(db, email, at: time)
+        var added: [String] = []
+        for tag in DirectoryRules.distinctTags(tags) {
+            try db.execute(
+                sql: """
+                    INSERT INTO contact_tags (contact_id, tag, tag_key, created_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (contact_id, tag_key) DO NOTHING
+                    """,
+                arguments: [contactID, tag, FilterCompiler.foldASCII(tag), time.microseconds])
+            guard db.changesCount > 0 else { continue }
+            added.append(tag)
+            try insertDirectoryActivity(
+                db, type: "tag.added", contactID: contactID, email: email, at: time, metadata: DirectoryRules.tagMetadata(tag))
         }
+        return added
     }
 
     public func eraseContact(_ email: EmailAddress) async throws -> Bool {
@@ -79,26 +83,30 @@ extension SQLiteStore {
     }
 
     public func removeTag(_ tag: String, from email: EmailAddress, at time: Timestamp) async throws -> Bool {
-        try await write { db in
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT t.contact_id, t.tag FROM contact_tags t JOIN contacts c ON c.id = t.contact_id
-                        WHERE c.email = ? AND t.tag_key = ?
-                        """,
-                    arguments: [email.value, FilterCompiler.foldASCII(tag)])
-            else { return false }
-            let contactID: Int64 = row["contact_id"]
-            let written: String = row["tag"]
-            try db.execute(
-                sql: "DELETE FROM contact_tags WHERE contact_id = ? AND tag_key = ?",
-                arguments: [contactID, FilterCompiler.foldASCII(tag)])
-            try Self.insertDirectoryActivity(
-                db, type: "tag.removed", contactID: contactID, email: email, at: time,
-                metadata: DirectoryRules.tagMetadata(written))
-            return true
-        }
+        defer { workSignals[.activities].notify() }  // It may have written activities: wake the watcher.
+        return try await write { db in try Self.removeTag(db, tag, from: email, at: time) }
+    }
+
+    /// Removes a tag the contact has, with its `tag.removed` activity; answers whether it had it.
+    static func removeTag(_ db: Database, _ tag: String, from email: EmailAddress, at time: Timestamp) throws -> Bool {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT t.contact_id, t.tag FROM contact_tags t JOIN contacts c ON c.id = t.contact_id
+                    WHERE c.email = ? AND t.tag_key = ?
+                    """,
+                arguments: [email.value, FilterCompiler.foldASCII(tag)])
+        else { return false }
+        let contactID: Int64 = row["contact_id"]
+        let written: String = row["tag"]
+        try db.execute(
+            sql: "DELETE FROM contact_tags WHERE contact_id = ? AND tag_key = ?",
+            arguments: [contactID, FilterCompiler.foldASCII(tag)])
+        try insertDirectoryActivity(
+            db, type: "tag.removed", contactID: contactID, email: email, at: time,
+            metadata: DirectoryRules.tagMetadata(written))
+        return true
     }
 
     public func smartLists() async throws -> [SmartList] {

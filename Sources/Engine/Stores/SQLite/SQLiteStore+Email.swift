@@ -27,20 +27,7 @@ extension SQLiteStore {
 
     public func enqueueEmail(_ message: NewEmailJob, at time: Timestamp) async throws -> (job: EmailJob, created: Bool) {
         let result = try await write { db -> (EmailJob?, Bool) in
-            try db.execute(
-                sql: """
-                    INSERT INTO email_jobs (idempotency_key, recipient, sender, subject, html_body, text_body, stream,
-                        tag, metadata, options, status, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
-                    ON CONFLICT (idempotency_key) DO NOTHING
-                    """,
-                arguments: [
-                    message.idempotencyKey, message.recipient.value, message.sender, message.subject, message.html,
-                    message.text, message.stream.rawValue, message.tag, message.metadata, DeliveryOptionsJSON.encode(message),
-                    time.microseconds,
-                    time.microseconds,
-                ])
-            let created = db.changesCount > 0
+            let created = try Self.insertEmailJob(db, message, at: time)
             let row = try Row.fetchOne(
                 db, sql: "SELECT \(Self.emailColumns) FROM email_jobs WHERE idempotency_key = ?",
                 arguments: [message.idempotencyKey])
@@ -49,6 +36,23 @@ extension SQLiteStore {
         guard let job = result.0 else { throw StoreError.unavailable("the enqueued message could not be read back") }
         if result.1 { workSignals[.email].notify() }
         return (job, result.1)
+    }
+
+    /// Queues `message` unless its idempotency key is taken; answers whether it was queued.
+    static func insertEmailJob(_ db: Database, _ message: NewEmailJob, at time: Timestamp) throws -> Bool {
+        try db.execute(
+            sql: """
+                INSERT INTO email_jobs (idempotency_key, recipient, sender, subject, html_body, text_body, stream,
+                    tag, metadata, options, status, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+                ON CONFLICT (idempotency_key) DO NOTHING
+                """,
+            arguments: [
+                message.idempotencyKey, message.recipient.value, message.sender, message.subject, message.html,
+                message.text, message.stream.rawValue, message.tag, message.metadata, DeliveryOptionsJSON.encode(message),
+                time.microseconds, time.microseconds,
+            ])
+        return db.changesCount > 0
     }
 
     public func claimEmailJobs(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [EmailJob] {

@@ -4,6 +4,7 @@ extension SQLiteStore {
     public func importContacts(_ rows: [ContactImportRow], source: String, at time: Timestamp) async throws
         -> ContactImportBatchOutcome
     {
+        defer { workSignals[.activities].notify() }  // It may have written activities: wake the watcher.
         guard !rows.isEmpty else { return ContactImportBatchOutcome() }
         return try await write { db in
             // SQLite has one writer, so what is read here cannot change before the plan is applied.

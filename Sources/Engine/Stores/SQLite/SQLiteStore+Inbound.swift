@@ -72,7 +72,8 @@ extension SQLiteStore {
     public func replayInbound(id: Int64, activities: [NewActivity], suppressions: [SuppressionChange]) async throws
         -> IngestOutcome
     {
-        try await write { db in
+        defer { workSignals[.activities].notify() }  // It may have written activities: wake the watcher.
+        return try await write { db in
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT \(Self.inboundColumns) FROM inbound_events WHERE id = ?", arguments: [id])

@@ -1,0 +1,72 @@
+/// Where executions and their logs live, and how the watcher and the walker move them
+/// (ENGINE.md §4). Executions are the walker's queue: due rows are claimed with a lease
+/// (`FOR UPDATE SKIP LOCKED` on PostgreSQL), and a lease that runs out (a crashed walker) makes
+/// the row claimable again.
+public protocol ExecutionRepository: Sendable {
+    /// Starts an execution at the trigger's next node, unless one exists for this automation and
+    /// activity (answers `nil`) or the re-entry rule refuses this contact (also `nil`).
+    func spawnExecution(_ spawn: ExecutionSpawn, at time: Timestamp) async throws -> Int64?
+
+    /// Claims up to `limit` executions that are due (running, or waiting with `wake_up_at` passed)
+    /// of active automations, leased until `now + leaseSeconds`.
+    func claimExecutions(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [Execution]
+
+    /// Commits one step of a claimed execution: its effects, its move and its logs together,
+    /// releasing the lease. Throws ``StoreError`` `conflict` when the execution is no longer
+    /// running or waiting (cancelled meanwhile), and then commits nothing.
+    func commitStep(execution id: Int64, _ step: StepCommit, at time: Timestamp) async throws
+
+    /// When the earliest waiting execution of an active automation is due, for the walker to
+    /// sleep until then; `nil` when none waits.
+    func nextExecutionDue() async throws -> Timestamp?
+
+    func executions(_ query: ExecutionQuery) async throws -> [Execution]
+    func execution(id: Int64) async throws -> Execution?
+    func executionLogs(id: Int64) async throws -> [ExecutionLog]
+
+    /// Cancels a running or waiting execution; answers it, or `nil` when there is none.
+    func cancelExecution(id: Int64, at time: Timestamp) async throws -> Execution?
+}
+
+/// An execution the watcher starts.
+public struct ExecutionSpawn: Sendable, Equatable {
+    public var automationID: Int64
+    public var version: Int
+    public var contactEmail: EmailAddress
+    public var triggerActivityID: Int64
+    /// The node after the trigger; `nil` completes at once (a trigger alone).
+    public var firstNodeID: String?
+    public var reentry: Reentry
+    public var dryRun: Bool
+
+    public init(
+        automationID: Int64, version: Int, contactEmail: EmailAddress, triggerActivityID: Int64, firstNodeID: String?,
+        reentry: Reentry, dryRun: Bool = false
+    ) {
+        self.automationID = automationID
+        self.version = version
+        self.contactEmail = contactEmail
+        self.triggerActivityID = triggerActivityID
+        self.firstNodeID = firstNodeID
+        self.reentry = reentry
+        self.dryRun = dryRun
+    }
+}
+
+/// Which executions to list, newest first.
+public struct ExecutionQuery: Sendable, Equatable {
+    public var automationID: Int64?
+    public var email: EmailAddress?
+    public var status: ExecutionStatus?
+    public var limit: Int
+    /// Only executions with an id below this (the previous page's last).
+    public var before: Int64?
+
+    public init(automationID: Int64? = nil, email: EmailAddress? = nil, status: ExecutionStatus? = nil, limit: Int = 50, before: Int64? = nil) {
+        self.automationID = automationID
+        self.email = email
+        self.status = status
+        self.limit = limit
+        self.before = before
+    }
+}

@@ -1,0 +1,195 @@
+import Logging
+import PostgresNIO
+
+extension PostgresStore {
+    static let executionColumns = """
+        e.id, e.automation_id, e.version, e.contact_email, e.trigger_activity_id, e.status, e.current_node_id,
+        cortex_us(e.wake_up_at), e.dry_run, cortex_us(e.created_at), cortex_us(e.finished_at)
+        """
+    typealias ExecutionRow = (Int64, Int64, Int, String, Int64, String, String?, Int64?, Bool, Int64, Int64?)
+
+    public func spawnExecution(_ spawn: ExecutionSpawn, at time: Timestamp) async throws -> Int64? {
+        let id = try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection -> Int64? in
+                let contactID = try await Self.contactID(connection, spawn.contactEmail, at: time, logger: logger)
+                // The contact's row is locked by the upsert above, so two spawns for one contact
+                // (two triggering activities at once) read the re-entry rule one after the other.
+                let last = try await connection.query(
+                    """
+                    SELECT cortex_us(max(created_at)) FROM automation_executions
+                    WHERE automation_id = \(spawn.automationID) AND contact_id = \(contactID)
+                    """, logger: logger
+                ).decode(Int64?.self).first { _ in true } ?? nil
+                guard ExecutionRules.mayEnter(spawn.reentry, lastEntry: last.map(Timestamp.init(microseconds:)), now: time)
+                else { return nil }
+                let now = time.microseconds
+                let finished: Int64? = spawn.firstNodeID == nil ? now : nil
+                let status = spawn.firstNodeID == nil ? "completed" : "running"
+                guard
+                    let id = try await connection.query(
+                        """
+                        INSERT INTO automation_executions (automation_id, version, contact_id, contact_email, trigger_activity_id,
+                            status, current_node_id, wake_up_at, dry_run, created_at, updated_at, finished_at)
+                        VALUES (\(spawn.automationID), \(spawn.version), \(contactID), \(spawn.contactEmail.value),
+                            \(spawn.triggerActivityID), \(status), \(spawn.firstNodeID), cortex_ts(\(now)), \(spawn.dryRun),
+                            cortex_ts(\(now)), cortex_ts(\(now)), cortex_ts(\(finished)::bigint))
+                        ON CONFLICT (automation_id, trigger_activity_id) DO NOTHING
+                        RETURNING id
+                        """, logger: logger
+                    ).decode(Int64.self).first(where: { _ in true })
+                else { return nil }
+                try await Self.insertLogs(connection, execution: id, [ExecutionRules.spawnedLog(id, spawn, at: time)], logger: logger)
+                try await connection.query("SELECT pg_notify(\(WorkTopic.executions.channel), '')", logger: logger)
+                return id
+            }
+        }
+        if id != nil { workSignals[.executions].notify() }
+        return id
+    }
+
+    public func claimExecutions(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [Execution] {
+        let rows = try await mapped { [self] in
+            try await client.query(
+                """
+                UPDATE automation_executions AS e SET locked_until = cortex_ts(\(now.adding(seconds: leaseSeconds).microseconds))
+                WHERE e.id IN (
+                    SELECT x.id FROM automation_executions x JOIN automations a ON a.id = x.automation_id
+                    WHERE x.status IN ('running', 'waiting') AND x.wake_up_at <= cortex_ts(\(now.microseconds))
+                      AND a.status = 'active'
+                      AND (x.locked_until IS NULL OR x.locked_until <= cortex_ts(\(now.microseconds)))
+                    ORDER BY x.wake_up_at, x.id LIMIT \(limit)
+                    FOR UPDATE OF x SKIP LOCKED)
+                RETURNING \(unescaped: Self.executionColumns)
+                """, logger: logger
+            ).decode(ExecutionRow.self).collectAll()
+        }
+        return rows.compactMap(Self.execution).sorted { $0.id < $1.id }
+    }
+
+    public func commitStep(execution id: Int64, _ step: StepCommit, at time: Timestamp) async throws {
+        try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection in
+                guard
+                    let row = try await connection.query(
+                        "SELECT status, contact_email FROM automation_executions WHERE id = \(id) FOR UPDATE", logger: logger
+                    ).decode((String, String).self).first(where: { _ in true }),
+                    let status = ExecutionStatus(rawValue: row.0), let email = EmailAddress(row.1)
+                else { throw StoreError.notFound("no execution \(id)") }
+                guard !status.isFinished else { throw StoreError.conflict("execution \(id) is \(status.rawValue)") }
+                for effect in step.effects {
+                    switch effect {
+                    case .enqueueEmail(let message): _ = try await Self.insertEmailJob(connection, message, at: time, logger: logger)
+                    case .addTag(let tag): _ = try await Self.addTags(connection, [tag], to: email, at: time, logger: logger)
+                    case .removeTag(let tag): _ = try await Self.removeTag(connection, tag, from: email, at: time, logger: logger)
+                    }
+                }
+                let move = ExecutionRules.columns(of: step.move, at: time)
+                try await connection.query(
+                    """
+                    UPDATE automation_executions SET status = \(move.status.rawValue),
+                        current_node_id = COALESCE(\(move.nodeID), current_node_id),
+                        wake_up_at = cortex_ts(\(move.wakeUpAt?.microseconds)::bigint),
+                        locked_until = CASE WHEN \(move.keepsLease) THEN locked_until END,
+                        finished_at = cortex_ts(\(move.finishedAt?.microseconds)::bigint),
+                        last_error = COALESCE(\(move.error), last_error), updated_at = cortex_ts(\(time.microseconds))
+                    WHERE id = \(id)
+                    """, logger: logger)
+                try await Self.insertLogs(connection, execution: id, step.logs, logger: logger)
+            }
+        }
+        if step.effects.contains(where: { if case .enqueueEmail = $0 { true } else { false } }) {
+            workSignals[.email].notify()
+        }
+    }
+
+    public func nextExecutionDue() async throws -> Timestamp? {
+        try await mapped { [self] in
+            try await client.query(
+                """
+                SELECT cortex_us(min(GREATEST(e.wake_up_at, COALESCE(e.locked_until, '-infinity'))))
+                FROM automation_executions e JOIN automations a ON a.id = e.automation_id
+                WHERE e.status IN ('running', 'waiting') AND a.status = 'active'
+                """, logger: logger
+            ).decode(Int64?.self).first { _ in true }?.map(Timestamp.init(microseconds:))
+        }
+    }
+
+    public func executions(_ query: ExecutionQuery) async throws -> [Execution] {
+        let rows = try await mapped { [self] in
+            try await client.query(
+                """
+                SELECT \(unescaped: Self.executionColumns) FROM automation_executions e
+                WHERE (\(query.automationID)::bigint IS NULL OR e.automation_id = \(query.automationID))
+                  AND (\(query.email?.value)::text IS NULL OR e.contact_email = \(query.email?.value))
+                  AND (\(query.status?.rawValue)::text IS NULL OR e.status = \(query.status?.rawValue))
+                  AND (\(query.before)::bigint IS NULL OR e.id < \(query.before))
+                ORDER BY e.id DESC LIMIT \(query.limit)
+                """, logger: logger
+            ).decode(ExecutionRow.self).collectAll()
+        }
+        return rows.compactMap(Self.execution)
+    }
+
+    public func execution(id: Int64) async throws -> Execution? {
+        try await mapped { [self] in
+            try await client.query(
+                "SELECT \(unescaped: Self.executionColumns) FROM automation_executions e WHERE e.id = \(id)", logger: logger
+            ).decode(ExecutionRow.self).first { _ in true }.flatMap(Self.execution)
+        }
+    }
+
+    public func executionLogs(id: Int64) async throws -> [ExecutionLog] {
+        let rows = try await mapped { [self] in
+            try await client.query(
+                """
+                SELECT cortex_us(at), node_id, action, outcome, message, detail::text FROM automation_logs
+                WHERE execution_id = \(id) ORDER BY id
+                """, logger: logger
+            ).decode((Int64, String?, String, String, String, String?).self).collectAll()
+        }
+        return rows.map { row in
+            ExecutionLog(
+                at: Timestamp(microseconds: row.0), nodeID: row.1, action: row.2, outcome: ExecutionLog.Outcome(rawValue: row.3) ?? .ok,
+                message: row.4, detail: row.5.flatMap { try? JSONParser.parse(Array($0.utf8)) })
+        }
+    }
+
+    public func cancelExecution(id: Int64, at time: Timestamp) async throws -> Execution? {
+        try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection in
+                let cancelled = try await connection.query(
+                    """
+                    UPDATE automation_executions SET status = 'cancelled', finished_at = cortex_ts(\(time.microseconds)),
+                        wake_up_at = NULL, locked_until = NULL, updated_at = cortex_ts(\(time.microseconds))
+                    WHERE id = \(id) AND status IN ('running', 'waiting') RETURNING 1
+                    """, logger: logger
+                ).decode(Int.self).first { _ in true } != nil
+                if cancelled {
+                    try await Self.insertLogs(connection, execution: id, [ExecutionRules.cancelledLog(at: time)], logger: logger)
+                }
+                return try await connection.query(
+                    "SELECT \(unescaped: Self.executionColumns) FROM automation_executions e WHERE e.id = \(id)", logger: logger
+                ).decode(ExecutionRow.self).first { _ in true }.flatMap(Self.execution)
+            }
+        }
+    }
+
+    static func insertLogs(_ connection: PostgresConnection, execution id: Int64, _ logs: [ExecutionLog], logger: Logger) async throws {
+        for log in logs {
+            try await connection.query(
+                """
+                INSERT INTO automation_logs (execution_id, at, node_id, action, outcome, message, detail)
+                VALUES (\(id), cortex_ts(\(log.at.microseconds)), \(log.nodeID), \(log.action), \(log.outcome.rawValue),
+                        \(log.message), \(log.detail?.serialized())::jsonb)
+                """, logger: logger)
+        }
+    }
+
+    static func execution(_ row: ExecutionRow) -> Execution? {
+        guard let email = EmailAddress(row.3), let status = ExecutionStatus(rawValue: row.5) else { return nil }
+        return Execution(
+            id: row.0, automationID: row.1, version: row.2, contactEmail: email, triggerActivityID: row.4, status: status,
+            currentNodeID: row.6, wakeUpAt: row.7.map(Timestamp.init(microseconds:)), dryRun: row.8,
+            createdAt: Timestamp(microseconds: row.9), finishedAt: row.10.map(Timestamp.init(microseconds:)))
+    }
+}

@@ -1,0 +1,182 @@
+import GRDB
+
+extension SQLiteStore {
+    static let executionColumns = """
+        e.id, e.automation_id, e.version, e.contact_email, e.trigger_activity_id, e.status, e.current_node_id,
+        e.wake_up_at, e.dry_run, e.created_at, e.finished_at
+        """
+
+    public func spawnExecution(_ spawn: ExecutionSpawn, at time: Timestamp) async throws -> Int64? {
+        let id = try await write { db -> Int64? in
+            let contactID = try Self.contactID(db, spawn.contactEmail, at: time)
+            let last = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT max(created_at) AS last FROM automation_executions WHERE automation_id = ? AND contact_id = ?
+                    """,
+                arguments: [spawn.automationID, contactID])
+            let lastEntry = (last?["last"] as Int64?).map(Timestamp.init(microseconds:))
+            guard ExecutionRules.mayEnter(spawn.reentry, lastEntry: lastEntry, now: time) else { return nil }
+            try db.execute(
+                sql: """
+                    INSERT INTO automation_executions (automation_id, version, contact_id, contact_email, trigger_activity_id,
+                        status, current_node_id, wake_up_at, dry_run, created_at, updated_at, finished_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (automation_id, trigger_activity_id) DO NOTHING
+                    """,
+                arguments: [
+                    spawn.automationID, spawn.version, contactID, spawn.contactEmail.value, spawn.triggerActivityID,
+                    spawn.firstNodeID == nil ? "completed" : "running", spawn.firstNodeID, time.microseconds, spawn.dryRun,
+                    time.microseconds, time.microseconds, spawn.firstNodeID == nil ? time.microseconds : nil,
+                ])
+            guard db.changesCount > 0 else { return nil }
+            let id = db.lastInsertedRowID
+            try Self.insertLogs(db, execution: id, [ExecutionRules.spawnedLog(id, spawn, at: time)])
+            return id
+        }
+        if id != nil { workSignals[.executions].notify() }
+        return id
+    }
+
+    public func claimExecutions(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [Execution] {
+        try await write { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE automation_executions SET locked_until = ?
+                    WHERE id IN (
+                        SELECT x.id FROM automation_executions x JOIN automations a ON a.id = x.automation_id
+                        WHERE x.status IN ('running', 'waiting') AND x.wake_up_at <= ? AND a.status = 'active'
+                          AND (x.locked_until IS NULL OR x.locked_until <= ?)
+                        ORDER BY x.wake_up_at, x.id LIMIT ?)
+                    RETURNING \(Self.executionColumns.replacingOccurrences(of: "e.", with: ""))
+                    """,
+                arguments: [now.adding(seconds: leaseSeconds).microseconds, now.microseconds, now.microseconds, limit]
+            ).compactMap(Self.execution).sorted { $0.id < $1.id }
+        }
+    }
+
+    public func commitStep(execution id: Int64, _ step: StepCommit, at time: Timestamp) async throws {
+        try await write { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT status, contact_email FROM automation_executions WHERE id = ?", arguments: [id]),
+                let status = ExecutionStatus(rawValue: row["status"]), let email = EmailAddress(row["contact_email"] as String)
+            else { throw StoreError.notFound("no execution \(id)") }
+            guard !status.isFinished else { throw StoreError.conflict("execution \(id) is \(status.rawValue)") }
+            for effect in step.effects {
+                switch effect {
+                case .enqueueEmail(let message): _ = try Self.insertEmailJob(db, message, at: time)
+                case .addTag(let tag): _ = try Self.addTags(db, [tag], to: email, at: time)
+                case .removeTag(let tag): _ = try Self.removeTag(db, tag, from: email, at: time)
+                }
+            }
+            let move = ExecutionRules.columns(of: step.move, at: time)
+            try db.execute(
+                sql: """
+                    UPDATE automation_executions SET status = ?, current_node_id = COALESCE(?, current_node_id),
+                        wake_up_at = ?, locked_until = CASE WHEN ? THEN locked_until END, finished_at = ?,
+                        last_error = COALESCE(?, last_error), updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    move.status.rawValue, move.nodeID, move.wakeUpAt?.microseconds, move.keepsLease, move.finishedAt?.microseconds,
+                    move.error, time.microseconds, id,
+                ])
+            try Self.insertLogs(db, execution: id, step.logs)
+        }
+        if step.effects.contains(where: { if case .enqueueEmail = $0 { true } else { false } }) {
+            workSignals[.email].notify()
+        }
+    }
+
+    public func nextExecutionDue() async throws -> Timestamp? {
+        try await read { db in
+            try Int64.fetchOne(
+                db,
+                sql: """
+                    SELECT min(max(e.wake_up_at, COALESCE(e.locked_until, 0)))
+                    FROM automation_executions e JOIN automations a ON a.id = e.automation_id
+                    WHERE e.status IN ('running', 'waiting') AND a.status = 'active'
+                    """
+            ).map(Timestamp.init(microseconds:))
+        }
+    }
+
+    public func executions(_ query: ExecutionQuery) async throws -> [Execution] {
+        var conditions = ["1 = 1"]
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if let automation = query.automationID { conditions.append("e.automation_id = ?"); arguments.append(automation) }
+        if let email = query.email { conditions.append("e.contact_email = ?"); arguments.append(email.value) }
+        if let status = query.status { conditions.append("e.status = ?"); arguments.append(status.rawValue) }
+        if let before = query.before { conditions.append("e.id < ?"); arguments.append(before) }
+        arguments.append(query.limit)
+        let sql = """
+            SELECT \(Self.executionColumns) FROM automation_executions e
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY e.id DESC LIMIT ?
+            """
+        let finalArguments = StatementArguments(arguments)
+        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: finalArguments).compactMap(Self.execution) }
+    }
+
+    public func execution(id: Int64) async throws -> Execution? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.executionColumns) FROM automation_executions e WHERE e.id = ?", arguments: [id])
+                .flatMap(Self.execution)
+        }
+    }
+
+    public func executionLogs(id: Int64) async throws -> [ExecutionLog] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT at, node_id, action, outcome, message, detail FROM automation_logs WHERE execution_id = ? ORDER BY id",
+                arguments: [id]
+            ).map { row in
+                ExecutionLog(
+                    at: Timestamp(microseconds: row["at"]), nodeID: row["node_id"], action: row["action"],
+                    outcome: ExecutionLog.Outcome(rawValue: row["outcome"]) ?? .ok, message: row["message"],
+                    detail: (row["detail"] as String?).flatMap { try? JSONParser.parse(Array($0.utf8)) })
+            }
+        }
+    }
+
+    public func cancelExecution(id: Int64, at time: Timestamp) async throws -> Execution? {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE automation_executions SET status = 'cancelled', finished_at = ?, wake_up_at = NULL,
+                        locked_until = NULL, updated_at = ?
+                    WHERE id = ? AND status IN ('running', 'waiting')
+                    """,
+                arguments: [time.microseconds, time.microseconds, id])
+            if db.changesCount > 0 {
+                try Self.insertLogs(db, execution: id, [ExecutionRules.cancelledLog(at: time)])
+            }
+            return try Row.fetchOne(db, sql: "SELECT \(Self.executionColumns) FROM automation_executions e WHERE e.id = ?", arguments: [id])
+                .flatMap(Self.execution)
+        }
+    }
+
+    static func insertLogs(_ db: Database, execution id: Int64, _ logs: [ExecutionLog]) throws {
+        for log in logs {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO automation_logs (execution_id, at, node_id, action, outcome, message, detail)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                id, log.at.microseconds, log.nodeID, log.action, log.outcome.rawValue, log.message, log.detail?.serialized(),
+            ])
+        }
+    }
+
+    static func execution(_ row: Row) -> Execution? {
+        guard let email = EmailAddress(row["contact_email"] as String), let status = ExecutionStatus(rawValue: row["status"])
+        else { return nil }
+        return Execution(
+            id: row["id"], automationID: row["automation_id"], version: row["version"], contactEmail: email,
+            triggerActivityID: row["trigger_activity_id"], status: status, currentNodeID: row["current_node_id"],
+            wakeUpAt: (row["wake_up_at"] as Int64?).map(Timestamp.init(microseconds:)), dryRun: row["dry_run"],
+            createdAt: Timestamp(microseconds: row["created_at"]),
+            finishedAt: (row["finished_at"] as Int64?).map(Timestamp.init(microseconds:)))
+    }
+}

@@ -1,0 +1,134 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Matches every committed activity against the active automations and spawns their executions
+/// (ENGINE.md §4). It reads activities in id order after a cursor kept in the database, so an
+/// activity committed while Cortex was down is matched when it starts again; spawning is unique
+/// per automation and activity, so matching one twice (after a crash before the cursor was
+/// saved, or on two instances at once) starts one execution.
+///
+/// On PostgreSQL ids are not committed in order: a transaction that took id 10 may commit after
+/// one that took id 11. The cursor therefore never moves past a missing id while the id may
+/// still commit: a gap is waited for until ``gapGrace`` has passed since it was first seen (a
+/// rolled-back transaction leaves a gap for good). Activities after the gap are matched as they
+/// come; matching them again later is harmless.
+public struct AutomationWatcher: Service {
+    public typealias Store = ActivityWatch & AutomationRepository & ExecutionRepository & ContactDirectory & JobQueue
+
+    public static let cursorName = "automations"
+    /// How long a missing id may still be an uncommitted transaction: far longer than any ingest
+    /// transaction (a group commit lasts milliseconds).
+    public static let gapGrace: Int64 = 30
+
+    let store: any Store
+    let clock: any WallClock
+    let batchSize: Int
+    let logger: Logger
+    private let state = WatcherGaps()
+    private let startAfter: StartupGate?
+
+    public init(store: any Store, clock: any WallClock, batchSize: Int = 500, logger: Logger, startAfter: StartupGate? = nil) {
+        self.store = store
+        self.clock = clock
+        self.batchSize = batchSize
+        self.logger = logger
+        self.startAfter = startAfter
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await startAfter?.waitUnlessCancelled()
+            while !Task.isCancelled {
+                do {
+                    if try await runOnce() == nil { try await waitForWork() }
+                } catch {
+                    if Task.isCancelled { return }
+                    logger.error("automation watch failed; retrying", metadata: ["error": "\(error)"])
+                    try? await clock.sleep(for: .seconds(1))
+                }
+            }
+        }
+    }
+
+    private func waitForWork() async throws {
+        let signal = store.workSignals[.activities]
+        let clock = clock
+        let gapDeadline = state.earliestDeadline
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await signal.wait() }
+            if let gapDeadline { group.addTask { try? await clock.sleep(until: gapDeadline) } }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// One pass over the activities after the cursor: answers the cursor it moved to, or `nil`
+    /// when it could not move (nothing new, or waiting on a gap).
+    @discardableResult
+    public func runOnce() async throws -> Int64? {
+        guard let cursor = try await store.watchCursor(Self.cursorName) else {
+            // The first start: automations match what arrives from now on, not the history.
+            try await store.saveWatchCursor(Self.cursorName, try await store.latestActivityID())
+            return nil
+        }
+        let batch = try await store.activities(after: cursor, limit: batchSize)
+        guard let last = batch.last?.id else { return nil }
+        let now = clock.now()
+        let automations = try await store.automations().filter { $0.status == .active }
+        let byID = Dictionary(batch.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let types = Set(batch.map(\.type))
+        for automation in automations {
+            guard let graph = try? automation.definition.parsedGraph() else { continue }
+            let trigger = graph.trigger
+            guard types.contains(trigger.event.type), case .activity(let condition) = trigger.event.filter else { continue }
+            for id in try await store.activityIDs(after: cursor, through: last, matching: condition, at: now) {
+                guard let activity = byID[id] else { continue }
+                if let audience = trigger.audience, !(try await store.contact(activity.contactEmail, matches: audience, at: now)) {
+                    continue
+                }
+                _ = try await store.spawnExecution(
+                    ExecutionSpawn(
+                        automationID: automation.id, version: automation.version, contactEmail: activity.contactEmail,
+                        triggerActivityID: activity.id, firstNodeID: graph.next(after: graph.triggerID),
+                        reentry: automation.definition.reentry),
+                    at: now)
+            }
+        }
+        let safe = store.commitsInIDOrder ? last : state.safeCursor(after: cursor, seen: batch.map(\.id), now: now)
+        guard safe > cursor else { return nil }
+        try await store.saveWatchCursor(Self.cursorName, safe)
+        return safe
+    }
+}
+
+/// The missing ids the watcher has seen and since when (PostgreSQL only).
+final class WatcherGaps: Sendable {
+    private let lock = Mutex<[Int64: Timestamp]>([:])
+
+    /// When the oldest open gap may be given up on.
+    var earliestDeadline: Timestamp? {
+        lock.withLock { $0.values.min() }.map { $0.adding(seconds: AutomationWatcher.gapGrace) }
+    }
+
+    /// The furthest cursor that passes no id which may still commit: `seen` are the ids read
+    /// after `cursor`, in order.
+    func safeCursor(after cursor: Int64, seen: [Int64], now: Timestamp) -> Int64 {
+        lock.withLock { gaps in
+            var safe = cursor
+            for id in seen {
+                while safe + 1 < id {
+                    let missing = safe + 1
+                    let since = gaps[missing] ?? now
+                    gaps[missing] = since
+                    guard now.microseconds - since.microseconds >= AutomationWatcher.gapGrace * 1_000_000 else { return safe }
+                    gaps[missing] = nil  // Given up on: a rolled-back transaction.
+                    safe = missing
+                }
+                safe = id
+            }
+            gaps = gaps.filter { $0.key > safe }
+            return safe
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import CortexTestSupport
+import Foundation
+import Testing
+
+@testable import Engine
+
+/// The automation engine end to end on every store, on the manual clock (no wall time): a P2P
+/// purchase starts the welcome flow, which queues its mail through the ledger, waits, branches
+/// on a condition and tags the contact; nothing runs twice.
+@Suite struct AutomationRunConformanceTests {
+    static let t0 = Timestamp(seconds: 1_800_000_000)
+    static let ada = EmailAddress("ada@example.com")!
+
+    /// The welcome fixture with its two-day delay made two seconds.
+    static func welcome(reentry: String = "once") throws -> AutomationDefinition {
+        let graph = String(decoding: try AutomationGraphTests.fixture("welcome-p2p"), as: UTF8.self)
+            .replacingOccurrences(of: #""days":2"#, with: #""seconds":2"#)
+        let body = #"{"name": "Welcome", "graph": \#(graph), "reentry": "\#(reentry)"}"#
+        return try AutomationDefinition.parse(try #require(try JSONParser.parse(Array(body.utf8)).objectValue))
+    }
+
+    static func purchase(_ store: any Store, _ product: String, id: String, at time: Timestamp) async throws {
+        _ = try await store.ingest(
+            InboundDelivery(source: "checkout", externalID: id, receivedAt: time, headers: [], body: []),
+            activities: [
+                NewActivity(
+                    type: "checkout.completed", contactEmail: ada, occurredAt: time, metadata: #"{"product":"\#(product)"}"#,
+                    firstName: "Ada")
+            ],
+            suppressions: [])
+    }
+
+    static func workers(_ store: any Store, _ clock: ManualWallClock) -> (AutomationWatcher, AutomationWalker) {
+        (
+            AutomationWatcher(store: store, clock: clock, logger: StoreBackend.quietLogger),
+            AutomationWalker(store: store, clock: clock, defaultFrom: "Shop <shop@example.com>", logger: StoreBackend.quietLogger)
+        )
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func aPurchaseRunsTheWelcomeFlowOnceThroughTheLedger(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let clock = ManualWallClock(Self.t0)
+            let (watcher, walker) = Self.workers(store, clock)
+            let id = try await store.createAutomation(try Self.welcome(), at: Self.t0)
+            _ = try await store.setAutomationStatus(id: id, from: .draft, to: .active, at: Self.t0)
+            // The first pass only notes where the activity feed stands: history never triggers.
+            try await Self.purchase(store, "P2P", id: "before", at: Self.t0)
+            #expect(try await watcher.runOnce() == nil)
+
+            try await Self.purchase(store, "Figma", id: "other-product", at: Self.t0)
+            try await Self.purchase(store, "P2P", id: "evt_1", at: Self.t0)
+            #expect(try await watcher.runOnce() != nil)
+            let spawned = try await store.executions(ExecutionQuery(automationID: id))
+            #expect(spawned.count == 1)
+            let execution = try #require(spawned.first)
+            #expect(execution.status == .running && execution.currentNodeID == "mail-1")
+
+            // The walker queues the mail and stops at the delay.
+            #expect(try await walker.runOnce() == 1)
+            let mail = try #require(try await store.emailJobs(EmailJobQuery(email: Self.ada)).first)
+            #expect(mail.message.subject == "Welcome to P2P, Ada!" && mail.message.sender == "Shop <shop@example.com>")
+            #expect(mail.message.idempotencyKey == "automation:\(execution.id):mail-1")
+            let waiting = try #require(try await store.execution(id: execution.id))
+            #expect(waiting.status == .waiting && waiting.currentNodeID == "wait-1")
+            #expect(waiting.wakeUpAt == Self.t0.adding(seconds: 2))
+            #expect(try await store.nextExecutionDue() == Self.t0.adding(seconds: 2))
+            // Not due yet: nothing is claimed.
+            #expect(try await walker.runOnce() == 0)
+
+            clock.advance(seconds: 2)
+            #expect(try await walker.runOnce() == 1)
+            let done = try #require(try await store.execution(id: execution.id))
+            #expect(done.status == .completed && done.finishedAt == Self.t0.adding(seconds: 2))
+            #expect(try await store.contact(email: Self.ada)?.tags == ["P2P only"])
+            let messages = try await store.executionLogs(id: execution.id).map(\.message)
+            #expect(
+                messages == [
+                    "Spawned execution \(execution.id) for ada@example.com",
+                    "Queued email 'Welcome to P2P, Ada!' to ada@example.com",
+                    "Pausing until \(RFC3339.format(Self.t0.adding(seconds: 2)))", "Delay over", "Condition 'Bought Canva?' is false",
+                    "Added tag 'P2P only'",
+                ])
+
+            // The same activity again, and a second purchase: `once` lets Ada in once.
+            try await Self.purchase(store, "P2P", id: "evt_2", at: clock.now())
+            _ = try await watcher.runOnce()
+            try await store.saveWatchCursor(AutomationWatcher.cursorName, 0)
+            _ = try await watcher.runOnce()
+            #expect(try await store.executions(ExecutionQuery(automationID: id)).count == 1)
+            #expect(try await store.emailJobs(EmailJobQuery(email: Self.ada)).count == 1)
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func theRunningWalkerFiresADelayWhenTheClockReachesIt(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let clock = ManualWallClock(Self.t0)
+            let (watcher, walker) = Self.workers(store, clock)
+            let id = try await store.createAutomation(try Self.welcome(reentry: "always"), at: Self.t0)
+            _ = try await store.setAutomationStatus(id: id, from: .draft, to: .active, at: Self.t0)
+            _ = try await watcher.runOnce()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await watcher.run() }
+                group.addTask { try await walker.run() }
+                try await Self.purchase(store, "P2P", id: "evt_1", at: Self.t0)
+                // Woken by the ingest, the watcher spawns and the walker runs to the delay, then
+                // sleeps on the clock until it is due.
+                try await withDeadline(.seconds(10)) {
+                    while clock.earliestDeadline != Self.t0.adding(seconds: 2) { await Task.yield() }
+                }
+                let execution = try #require(try await store.executions(ExecutionQuery(automationID: id)).first)
+                #expect(execution.status == .waiting)
+                clock.advance(seconds: 2)
+                try await withDeadline(.seconds(10)) {
+                    while try await store.execution(id: execution.id)?.status != .completed { await Task.yield() }
+                }
+                group.cancelAll()
+            }
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func pausingHoldsAndArchivingCancels(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let clock = ManualWallClock(Self.t0)
+            let (watcher, walker) = Self.workers(store, clock)
+            let id = try await store.createAutomation(try Self.welcome(), at: Self.t0)
+            _ = try await store.setAutomationStatus(id: id, from: .draft, to: .active, at: Self.t0)
+            _ = try await watcher.runOnce()
+            try await Self.purchase(store, "P2P", id: "evt_1", at: Self.t0)
+            _ = try await watcher.runOnce()
+            _ = try await store.setAutomationStatus(id: id, from: .active, to: .paused, at: Self.t0)
+            #expect(try await walker.runOnce() == 0)
+            #expect(try await store.nextExecutionDue() == nil)
+            _ = try await store.setAutomationStatus(id: id, from: .paused, to: .archived, at: Self.t0)
+            let execution = try #require(try await store.executions(ExecutionQuery(automationID: id)).first)
+            #expect(execution.status == .cancelled)
+            #expect(try await store.executionLogs(id: execution.id).last?.message == "Cancelled: the automation was archived")
+            #expect(try await store.emailJobs(EmailJobQuery(email: Self.ada)).isEmpty)
+        }
+    }
+}
