@@ -142,6 +142,7 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
     ReadRoutes(store: store).register(on: routes)
     SmartListRoutes(store: store, clock: clock).register(on: routes)
     AutomationRoutes(store: store, clock: clock).register(on: routes)
+    ExecutionRoutes(store: store, clock: clock).register(on: routes)
     DirectoryRoutes(store: store, clock: clock).register(on: routes)
     ImportRoutes(store: store, clock: clock).register(on: routes)
     HealthRoutes(store: store, metrics: metrics, senderStatus: dependencies.senderStatus).register(on: routes)

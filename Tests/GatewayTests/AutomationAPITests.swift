@@ -117,3 +117,53 @@ import Testing
         }
     }
 }
+
+/// The welcome flow through HTTP, with the watcher and walker run by hand on the app's manual
+/// clock: a signed checkout starts it, `/v1/executions` shows where it is and its log.
+@Suite struct ExecutionAPITests {
+    @Test(arguments: StoreBackend.enabled)
+    func aCheckoutRunsTheWelcomeFlowAndItsLogReadsAsSteps(backend: StoreBackend) async throws {
+        try await TestApp.with(backend) { app in
+            let watcher = AutomationWatcher(store: app.store, clock: app.clock, logger: StoreBackend.quietLogger)
+            let walker = AutomationWalker(
+                store: app.store, clock: app.clock, defaultFrom: "Shop <shop@example.com>", logger: StoreBackend.quietLogger)
+            try await app.test { client in
+                let graph = try AutomationAPITests.canvas("welcome-p2p").replacingOccurrences(of: #""days":2"#, with: #""seconds":2"#)
+                let created = try await client.execute(
+                    uri: "/v1/automations", method: .post, headers: app.bearer, body: .init(AutomationAPITests.body(graph: graph)))
+                guard case .number(let automation)? = created.json["id"] else { Issue.record("no id: \(created.json)"); return }
+                #expect(try await client.execute(uri: "/v1/automations/\(automation)/activate", method: .post, headers: app.bearer).status == .ok)
+                _ = try await watcher.runOnce()
+
+                let checkout = #"{"type":"checkout.completed","data":{"email":"ada@example.com","first_name":"Ada","product":"P2P"}}"#
+                let ingested = try await client.execute(
+                    uri: "/webhooks/checkout", method: .post, headers: try app.signed(checkout, id: "evt_1"), body: .init(checkout))
+                #expect(ingested.status == .accepted)
+                _ = try await watcher.runOnce()
+                _ = try await walker.runOnce()
+
+                let listed = try await client.execute(
+                    uri: "/v1/executions?email=ada@example.com&automation_id=\(automation)", method: .get, headers: app.bearer)
+                let first = try #require(listed.json["data"]?.arrayValue?.first)
+                #expect(first["status"] == .string("waiting") && first["current_node_id"] == .string("wait-1"))
+                guard case .number(let id)? = first["id"] else { Issue.record("no id"); return }
+
+                app.clock.advance(seconds: 2)
+                _ = try await walker.runOnce()
+                let read = try await client.execute(uri: "/v1/executions/\(id)", method: .get, headers: app.bearer)
+                #expect(read.json["status"] == .string("completed"))
+                let messages = read.json["logs"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
+                #expect(messages.first == "Spawned execution \(id) for ada@example.com")
+                #expect(messages.contains("Queued email 'Welcome to P2P, Ada!' to ada@example.com"))
+                #expect(messages.last == "Added tag 'P2P only'")
+
+                let cancel = try await client.execute(uri: "/v1/executions/\(id)/cancel", method: .post, headers: app.bearer)
+                #expect(cancel.status == .conflict && cancel.errorCode == "execution_finished")
+                let contact = try await client.execute(uri: "/v1/contacts/ada@example.com", method: .get, headers: app.bearer)
+                #expect(contact.json["tags"]?.arrayValue == [.string("P2P only")])
+                let bad = try await client.execute(uri: "/v1/executions?status=sleeping", method: .get, headers: app.bearer)
+                #expect(bad.status == .badRequest)
+            }
+        }
+    }
+}
