@@ -4,6 +4,7 @@
 # create a key with `cortex keys create`, and stop with SIGTERM.
 set -euo pipefail
 cortex="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="$(mktemp -d)"
 server=""
 cleanup() {
@@ -23,6 +24,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 secret="whsec_$(head -c 24 /dev/urandom | base64)"
 export CORTEX_HTTP_PORT=$port CORTEX_CHECKOUT_SECRET=$secret CORTEX_DATABASE_URL="sqlite:$work/cortex.sqlite"
 export CORTEX_POSTMARK_WEBHOOK_USER=pm CORTEX_POSTMARK_WEBHOOK_PASSWORD=smoke-pm-pass
+export CORTEX_MAIL_FROM='Shop <shop@example.com>'
 "$cortex" serve >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do
@@ -85,6 +87,22 @@ check "the list counts Ada alone" '"count":1' "$(grep -o '"count":1' out.json)"
 list_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' out.json)
 check "members read" 200 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" "$base/v1/lists/$list_id/members")"
 check "Ada is the member" '"email":"ada@example.com"' "$(grep -o '"email":"[^"]*"' out.json | sort -u | tr -d '\n')"
+
+# The README's automation example: a P2P purchase, the welcome mail, a delay (1 s here), the
+# Canva condition, a tag; run by the server's own watcher, walker and sender.
+sed 's/"days":2/"seconds":1/' "$root/contracts/automations/welcome-p2p.json" >graph.json
+printf '{"name": "Welcome", "graph": %s}' "$(cat graph.json)" >automation.json
+check "automation created" 201 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/automations" --data-binary @automation.json)"
+automation_id=$(grep -o '"id":[0-9]*' out.json | head -1 | cut -d: -f2)
+check "automation activated" 200 "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/automations/$automation_id/activate")"
+check "Cy buys P2P" 202 "$(event '{"type":"checkout.completed","data":{"email":"cy@example.com","first_name":"Cy","product":"P2P"}}')"
+poll "$base/v1/executions?email=cy@example.com" '"status":"completed"'
+check "the execution completes after its delay" 1 "$(grep -o '"status":"completed"' out.json | wc -l | tr -d ' ')"
+execution_id=$(grep -o '"id":[0-9]*' out.json | head -1 | cut -d: -f2)
+curl -s -o out.json "${auth[@]}" "$base/v1/executions/$execution_id"
+check "its log ends with the tag" "\"message\":\"Added tag 'P2P only'\"" "$(grep -o "\"message\":\"Added tag 'P2P only'\"" out.json)"
+poll "$base/v1/messages?email=cy@example.com" '"provider":"dry-run"'
+check "the welcome mail went through the ledger" '"subject":"Welcome to P2P, Cy!"' "$(grep -o '"subject":"Welcome to P2P, Cy!"' out.json)"
 
 # `cortex contacts import` on a small generated CSV, against the database the server uses.
 { echo 'email,first_name,tags,attributes.plan'; for i in 1 2 3; do echo "imp$i@example.com,Imp$i,Imported,pro"; done
