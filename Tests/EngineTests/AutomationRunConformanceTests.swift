@@ -32,7 +32,8 @@ import Testing
 
     static func workers(_ store: any Store, _ clock: ManualWallClock) -> (AutomationWatcher, AutomationWalker) {
         (
-            AutomationWatcher(store: store, clock: clock, logger: StoreBackend.quietLogger),
+            // No gathering pause: the tests move the clock only for the delays they mean.
+            AutomationWatcher(store: store, clock: clock, logger: StoreBackend.quietLogger, pause: { _ in }),
             AutomationWalker(store: store, clock: clock, defaultFrom: "Shop <shop@example.com>", logger: StoreBackend.quietLogger)
         )
     }
@@ -138,6 +139,28 @@ import Testing
             #expect(execution.status == .cancelled)
             #expect(try await store.executionLogs(id: execution.id).last?.message == "Cancelled: the automation was archived")
             #expect(try await store.emailJobs(EmailJobQuery(email: Self.ada)).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func activatingSkipsWhatArrivedWhileNoneWasActiveAndAnActivityStartsOneExecution(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let clock = ManualWallClock(Self.t0)
+            let (watcher, _) = Self.workers(store, clock)
+            _ = try await watcher.runOnce()  // The cursor starts where the feed stands.
+            let id = try await store.createAutomation(try Self.welcome(reentry: "always"), at: Self.t0)
+            try await Self.purchase(store, "P2P", id: "while-draft", at: Self.t0)
+            #expect(try await watcher.runOnce() == nil)  // Nothing active: nothing read.
+            _ = try await store.setAutomationStatus(id: id, from: .draft, to: .active, at: Self.t0)
+            try await Self.purchase(store, "P2P", id: "after", at: Self.t0)
+            _ = try await watcher.runOnce()
+            let executions = try await store.executions(ExecutionQuery(automationID: id))
+            #expect(executions.count == 1)
+            // Matched again (a crash before the cursor was saved): still one execution.
+            let before = try #require(executions.first).triggerActivityID - 1
+            try await (store as? any GroupCommittingStore)?.execute(rawSQL: "UPDATE automation_watch SET last_activity_id = \(before)")
+            _ = try await watcher.runOnce()
+            #expect(try await store.executions(ExecutionQuery(automationID: id)).map(\.id) == executions.map(\.id))
         }
     }
 }

@@ -17,7 +17,10 @@ public protocol AutomationRepository: Sendable {
 
     /// Moves an automation to `status` (the caller has checked the move is allowed from
     /// `expected`); `nil` when there is no such automation, throws ``StoreError`` `conflict`
-    /// when its status is no longer `expected` (another request moved it meanwhile).
+    /// when its status is no longer `expected` (another request moved it meanwhile). Archiving
+    /// cancels its running executions. Activating it while no other automation is active moves
+    /// the watcher's cursor to the newest activity, since the watcher reads nothing while none
+    /// is active and what arrived meanwhile must not start the new one.
     func setAutomationStatus(id: Int64, from expected: AutomationStatus, to status: AutomationStatus, at time: Timestamp)
         async throws -> Automation?
 

@@ -21,19 +21,30 @@ public struct AutomationWatcher: Service {
     /// transaction (a group commit lasts milliseconds).
     public static let gapGrace: Int64 = 30
 
+    /// How long the watcher lets activities gather after a pass that found fewer than a batch:
+    /// ingest wakes it once per commit, and a pass per commit cost a fifth of SQLite's ingest
+    /// speed (BENCHMARKS.md, "Automations"). A full batch is followed at once.
+    public static let gathering: Duration = .milliseconds(100)
+
     let store: any Store
     let clock: any WallClock
     let batchSize: Int
     let logger: Logger
     private let state = WatcherGaps()
     private let startAfter: StartupGate?
+    /// Waits between passes (``gathering``): the clock's sleep, unless a test passes its own.
+    private let pause: @Sendable (Duration) async throws -> Void
 
-    public init(store: any Store, clock: any WallClock, batchSize: Int = 500, logger: Logger, startAfter: StartupGate? = nil) {
+    public init(
+        store: any Store, clock: any WallClock, batchSize: Int = 500, logger: Logger, startAfter: StartupGate? = nil,
+        pause: (@Sendable (Duration) async throws -> Void)? = nil
+    ) {
         self.store = store
         self.clock = clock
         self.batchSize = batchSize
         self.logger = logger
         self.startAfter = startAfter
+        self.pause = pause ?? { try await clock.sleep(for: $0) }
     }
 
     public func run() async throws {
@@ -41,7 +52,13 @@ public struct AutomationWatcher: Service {
             await startAfter?.waitUnlessCancelled()
             while !Task.isCancelled {
                 do {
-                    if try await runOnce() == nil { try await waitForWork() }
+                    let before = try await store.watchCursor(Self.cursorName)
+                    let moved = try await runOnce()
+                    if moved == nil {
+                        try await waitForWork()
+                    } else if let moved, let before, moved - before < Int64(batchSize) {
+                        try await pause(Self.gathering)
+                    }
                 } catch {
                     if Task.isCancelled { return }
                     logger.error("automation watch failed; retrying", metadata: ["error": "\(error)"])
@@ -72,10 +89,13 @@ public struct AutomationWatcher: Service {
             try await store.saveWatchCursor(Self.cursorName, try await store.latestActivityID())
             return nil
         }
+        // Nothing to match: leave the activities unread. Activating the first automation moves
+        // the cursor to the newest activity (``AutomationRepository/setAutomationStatus``).
+        let automations = try await store.automations().filter { $0.status == .active }
+        guard !automations.isEmpty else { return nil }
         let batch = try await store.activities(after: cursor, limit: batchSize)
         guard let last = batch.last?.id else { return nil }
         let now = clock.now()
-        let automations = try await store.automations().filter { $0.status == .active }
         let byID = Dictionary(batch.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let types = Set(batch.map(\.type))
         for automation in automations {

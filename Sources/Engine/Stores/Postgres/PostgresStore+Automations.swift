@@ -83,6 +83,14 @@ extension PostgresStore {
                     WHERE id = \(id) AND status = \(expected.rawValue) RETURNING 1
                     """, logger: logger
                 ).decode(Int.self).first { _ in true } != nil
+                if changed, status == .active {
+                    try await connection.query(
+                        """
+                        UPDATE automation_watch SET last_activity_id = (SELECT COALESCE(max(id), 0) FROM crm_activities)
+                        WHERE name = \(AutomationWatcher.cursorName)
+                          AND NOT EXISTS (SELECT 1 FROM automations WHERE status = 'active' AND id <> \(id))
+                        """, logger: logger)
+                }
                 if changed, status == .archived {
                     // Archiving cancels the running executions, each with its log row.
                     try await connection.query(

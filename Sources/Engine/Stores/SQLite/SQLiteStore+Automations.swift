@@ -62,6 +62,14 @@ extension SQLiteStore {
                 sql: "UPDATE automations SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
                 arguments: [status.rawValue, time.microseconds, id, expected.rawValue])
             let changed = db.changesCount > 0
+            if changed, status == .active {
+                try db.execute(
+                    sql: """
+                        UPDATE automation_watch SET last_activity_id = (SELECT COALESCE(max(id), 0) FROM crm_activities)
+                        WHERE name = ? AND NOT EXISTS (SELECT 1 FROM automations WHERE status = 'active' AND id <> ?)
+                        """,
+                    arguments: [AutomationWatcher.cursorName, id])
+            }
             if changed, status == .archived {
                 // Archiving cancels the running executions, each with its log row.
                 try db.execute(
