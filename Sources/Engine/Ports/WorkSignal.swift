@@ -71,6 +71,8 @@ public enum WorkTopic: String, CaseIterable, Sendable {
     case executions
     /// New activities for the automation watcher.
     case activities
+    /// An automation was activated: the watcher, asleep while none was active, starts reading.
+    case automations
 
     /// The PostgreSQL channel its wake-ups travel on between instances.
     public var channel: String { "cortex_\(rawValue)" }

@@ -53,6 +53,12 @@ public struct AutomationWatcher: Service {
             while !Task.isCancelled {
                 do {
                     let before = try await store.watchCursor(Self.cursorName)
+                    if try await !anyActive() {
+                        // Ingest wakes the watcher on every commit; with nothing to match it
+                        // sleeps through them until an automation is activated.
+                        await store.workSignals[.automations].wait()
+                        continue
+                    }
                     let moved = try await runOnce()
                     if moved == nil {
                         try await waitForWork()
@@ -66,6 +72,10 @@ public struct AutomationWatcher: Service {
                 }
             }
         }
+    }
+
+    private func anyActive() async throws -> Bool {
+        try await store.automations().contains { $0.status == .active }
     }
 
     private func waitForWork() async throws {

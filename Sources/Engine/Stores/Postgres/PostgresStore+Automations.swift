@@ -75,7 +75,8 @@ extension PostgresStore {
     public func setAutomationStatus(id: Int64, from expected: AutomationStatus, to status: AutomationStatus, at time: Timestamp)
         async throws -> Automation?
     {
-        try await mapped { [self] in
+        defer { if status == .active { workSignals[.automations].notify() } }
+        return try await mapped { [self] in
             try await client.withTransaction(logger: logger) { connection in
                 let changed = try await connection.query(
                     """
@@ -84,6 +85,7 @@ extension PostgresStore {
                     """, logger: logger
                 ).decode(Int.self).first { _ in true } != nil
                 if changed, status == .active {
+                    try await connection.query("SELECT pg_notify(\(WorkTopic.automations.channel), '')", logger: logger)
                     try await connection.query(
                         """
                         UPDATE automation_watch SET last_activity_id = (SELECT COALESCE(max(id), 0) FROM crm_activities)

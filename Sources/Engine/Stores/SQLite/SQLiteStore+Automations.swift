@@ -57,7 +57,8 @@ extension SQLiteStore {
     public func setAutomationStatus(id: Int64, from expected: AutomationStatus, to status: AutomationStatus, at time: Timestamp)
         async throws -> Automation?
     {
-        try await write { db in
+        defer { if status == .active { workSignals[.automations].notify() } }
+        return try await write { db in
             try db.execute(
                 sql: "UPDATE automations SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
                 arguments: [status.rawValue, time.microseconds, id, expected.rawValue])
