@@ -28,6 +28,8 @@ usage: bench/run.sh [options]
   --max-rate R               upper bound of events per second, sizes the pre-signed event list
                              (default 40000; the run fails rather than repeat an event)
   --pool-size N              CORTEX_DATABASE_POOL_SIZE for PostgreSQL (default: Cortex's, 10)
+  --automations N            before the load, activate N automations: one whose trigger matches
+                             every event (trigger -> add_tag), N-1 that match none (default 0)
   --pg-no-fsync              throwaway cluster with fsync off, as the test suite runs it
                              (default: PostgreSQL's durable defaults, like SQLite's synchronous=FULL)
 USAGE
@@ -46,6 +48,7 @@ healthz_duration=10
 max_rate=40000
 pool_size=""
 pg_durable=1
+automations=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --backend) backend=$2; shift 2 ;;
@@ -57,6 +60,7 @@ while [ $# -gt 0 ]; do
     --smoke) smoke=1; shift ;;
     --binary) binary=$2; shift 2 ;;
     --skip-healthz) skip_healthz=1; shift ;;
+    --automations) automations=$2; shift 2 ;;
     --healthz-duration) healthz_duration=$2; shift 2 ;;
     --max-rate) max_rate=$2; shift 2 ;;
     --pool-size) pool_size=$2; shift 2 ;;
@@ -174,6 +178,18 @@ done
 if [ "$ready" != 1 ]; then server_log_tail; fail "cortex serve did not become ready on port $port"; fi
 rows_before=$(count_rows)
 
+# Active automations, created and activated over the API as a user would.
+for n in $(seq 1 "$automations"); do
+  event=$([ "$n" = 1 ] && echo checkout.completed || echo "bench.never.$n")
+  body=$(python3 -c 'import json,sys; n,e=sys.argv[1:]; print(json.dumps({"name": "bench " + n, "reentry": "always", "graph": {"nodes": [
+    {"id": "t", "type": "trigger", "data": {"event": e}}, {"id": "tag", "type": "add_tag", "data": {"tag": "Bench " + n}}],
+    "edges": [{"id": "e", "source": "t", "target": "tag", "sourceHandle": None}]}}))' "$n" "$event")
+  id=$(curl -fs -H 'Authorization: Bearer bench-key' -X POST "http://127.0.0.1:$port/v1/automations" --data-binary "$body" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') || fail "could not create automation $n"
+  curl -fs -o /dev/null -H 'Authorization: Bearer bench-key' -X POST "http://127.0.0.1:$port/v1/automations/$id/activate" \
+    || fail "could not activate automation $n"
+done
+
 # Sign the events now, before any load. Enough for the whole run at --max-rate (or 20% over
 # --rate), split evenly between the threads, so no event is ever sent twice.
 if [ "$mode" = rate ]; then
@@ -203,6 +219,15 @@ if ! kill -0 "$server" 2>/dev/null; then server_log_tail; fail "cortex serve die
 # The server's peak resident memory so far (kB), read while it is still running.
 peak_rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$server/status")
 rows_after=$(count_rows)
+if [ "$automations" -gt 0 ]; then
+  # How far the engine kept up: executions started and completed by the end of the load.
+  if [ "$backend" = sqlite ]; then
+    executions=$(sqlite3 "${db_url#sqlite:}" "SELECT count(*) || ' started, ' || sum(status = 'completed') || ' completed' FROM automation_executions")
+  else
+    executions=$(psql "$db_url" -Atqc "SELECT count(*) || ' started, ' || count(*) FILTER (WHERE status = 'completed') || ' completed' FROM automation_executions")
+  fi
+  echo "bench: $automations active automations; executions at the end of the load: $executions" >&2
+fi
 
 healthz='{}'
 if [ "$skip_healthz" = 0 ]; then
