@@ -3,18 +3,19 @@
 /// (`FOR UPDATE SKIP LOCKED` on PostgreSQL), and a lease that runs out (a crashed walker) makes
 /// the row claimable again.
 public protocol ExecutionRepository: Sendable {
-    /// Starts an execution at the trigger's next node, unless one exists for this automation and
-    /// activity (answers `nil`) or the re-entry rule refuses this contact (also `nil`).
-    func spawnExecution(_ spawn: ExecutionSpawn, at time: Timestamp) async throws -> Int64?
+    /// Starts executions at their trigger's next node, all in one transaction, in order: none
+    /// where one exists for the automation and activity, or the re-entry rule refuses the
+    /// contact (`nil` in the answer, at the spawn's index).
+    func spawnExecutions(_ spawns: [ExecutionSpawn], at time: Timestamp) async throws -> [Int64?]
 
     /// Claims up to `limit` executions that are due (running, or waiting with `wake_up_at` passed)
     /// of active automations, leased until `now + leaseSeconds`.
     func claimExecutions(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [Execution]
 
-    /// Commits one step of a claimed execution: its effects, its move and its logs together,
-    /// releasing the lease. Throws ``StoreError`` `conflict` when the execution is no longer
-    /// running or waiting (cancelled meanwhile), and then commits nothing.
-    func commitStep(execution id: Int64, _ step: StepCommit, at time: Timestamp) async throws
+    /// Commits one step of each of several claimed executions in one transaction: each step's
+    /// effects, move and logs together. An execution no longer running or waiting (cancelled
+    /// meanwhile) gets nothing of its step; answers, per step, whether it was committed.
+    func commitSteps(_ steps: [(execution: Int64, step: StepCommit)], at time: Timestamp) async throws -> [Bool]
 
     /// When the earliest waiting execution of an active automation is due, for the walker to
     /// sleep until then; `nil` when none waits.

@@ -62,58 +62,83 @@ public struct AutomationWalker: Service {
         }
     }
 
-    /// One pass: claims due executions and runs each as far as it goes; answers how many.
+    /// An execution being walked in this pass: where it is and what its steps read.
+    private struct Walk {
+        let execution: Execution
+        let graph: AutomationGraph
+        let contact: Contact
+        let event: JSON
+        let timezone: String
+        var nodeID: String
+        var resuming: Bool
+    }
+
+    /// One pass: claims due executions and runs each as far as it goes, in rounds: every
+    /// execution's next step is planned, then all of them are committed in one transaction
+    /// (each step's effects with its own move), until every execution waits, ends or fails.
+    /// Answers how many were claimed.
     public func runOnce() async throws -> Int {
         let claimed = try await store.claimExecutions(limit: batchSize, now: clock.now(), leaseSeconds: leaseSeconds)
+        guard !claimed.isEmpty else { return 0 }
         var graphs: [String: AutomationGraph] = [:]
+        var timezones: [Int64: String] = [:]
+        var walks: [Walk] = []
+        var failures: [(execution: Int64, step: StepCommit)] = []
         for execution in claimed {
+            guard let nodeID = execution.currentNodeID else { continue }
             do {
-                try await walk(execution, graphs: &graphs)
-            } catch let error as StoreError where error.kind == .conflict {
-                // Cancelled meanwhile: its step committed nothing.
-                continue
-            } catch {
-                // The lease runs out and another pass retries from the last committed step.
-                logger.error("execution step failed", metadata: ["execution": "\(execution.id)", "error": "\(error)"])
+                let graph = try await graph(execution, cache: &graphs)
+                guard let contact = try await store.contact(email: execution.contactEmail) else {
+                    failures.append((execution.id, Self.failure(nodeID, "The contact was erased", at: clock.now())))
+                    continue
+                }
+                if timezones[execution.automationID] == nil {
+                    timezones[execution.automationID] = try await store.automation(id: execution.automationID)?.definition.timezone ?? "UTC"
+                }
+                let event = try await store.activity(id: execution.triggerActivityID)
+                    .flatMap { try? JSONParser.parse(Array($0.metadata.utf8)) } ?? .object([:])
+                walks.append(
+                    Walk(
+                        execution: execution, graph: graph, contact: contact, event: event,
+                        timezone: contact.timezone ?? timezones[execution.automationID] ?? "UTC", nodeID: nodeID,
+                        resuming: execution.status == .waiting))
+            } catch let error as GraphError {
+                failures.append((execution.id, Self.failure(nodeID, "The automation's graph is not valid: \(error)", at: clock.now())))
             }
+        }
+        _ = try await store.commitSteps(failures, at: clock.now())
+        for _ in 0..<Self.maximumStepsPerClaim where !walks.isEmpty {
+            let now = clock.now()
+            var steps: [(execution: Int64, step: StepCommit)] = []
+            for walk in walks {
+                let context = StepContext(
+                    executionID: walk.execution.id, automationID: walk.execution.automationID, contact: walk.contact,
+                    event: walk.event, defaultFrom: defaultFrom, timezone: walk.timezone, now: now)
+                switch ExecutionStepper.plan(walk.graph, at: walk.nodeID, resuming: walk.resuming, context) {
+                case .commit(let commit):
+                    steps.append((walk.execution.id, commit))
+                case .checkCondition(let filter):
+                    let matched = try await store.contact(walk.execution.contactEmail, matches: filter, at: now)
+                    let label = Self.label(walk.graph, walk.nodeID)
+                    steps.append((walk.execution.id, ExecutionStepper.afterCondition(walk.graph, at: walk.nodeID, matched: matched, label: label, now: now)))
+                }
+            }
+            let committed = try await store.commitSteps(steps, at: now)
+            var next: [Walk] = []
+            for (index, var walk) in walks.enumerated() where committed[index] {
+                // Only a move to the next node goes on now; a wait, an end or a failure stops here.
+                guard case .next(let nodeID) = steps[index].step.move else { continue }
+                walk.nodeID = nodeID
+                walk.resuming = false
+                next.append(walk)
+            }
+            walks = next
         }
         return claimed.count
     }
 
-    private func walk(_ execution: Execution, graphs: inout [String: AutomationGraph]) async throws {
-        guard var nodeID = execution.currentNodeID else { return }
-        let graph = try await graph(execution, cache: &graphs)
-        let automation = try await store.automation(id: execution.automationID)
-        guard let contact = try await store.contact(email: execution.contactEmail) else {
-            try await store.commitStep(
-                execution: execution.id,
-                StepCommit(
-                    move: .fail("the contact was erased"),
-                    logs: [ExecutionLog(at: clock.now(), nodeID: nodeID, action: "fail", outcome: .failed, message: "The contact was erased")]),
-                at: clock.now())
-            return
-        }
-        let event = try await store.activity(id: execution.triggerActivityID)
-            .flatMap { try? JSONParser.parse(Array($0.metadata.utf8)) } ?? .object([:])
-        var resuming = execution.status == .waiting
-        for _ in 0..<Self.maximumStepsPerClaim {
-            let now = clock.now()
-            let context = StepContext(
-                executionID: execution.id, automationID: execution.automationID, contact: contact, event: event,
-                defaultFrom: defaultFrom, timezone: contact.timezone ?? automation?.definition.timezone ?? "UTC", now: now)
-            let step: StepCommit
-            switch ExecutionStepper.plan(graph, at: nodeID, resuming: resuming, context) {
-            case .commit(let commit):
-                step = commit
-            case .checkCondition(let filter):
-                let matched = try await store.contact(execution.contactEmail, matches: filter, at: now)
-                step = ExecutionStepper.afterCondition(graph, at: nodeID, matched: matched, label: Self.label(graph, nodeID), now: now)
-            }
-            try await store.commitStep(execution: execution.id, step, at: now)
-            resuming = false
-            guard case .next(let next) = step.move else { return }
-            nodeID = next
-        }
+    private static func failure(_ nodeID: String, _ reason: String, at time: Timestamp) -> StepCommit {
+        StepCommit(move: .fail(reason), logs: [ExecutionLog(at: time, nodeID: nodeID, action: "fail", outcome: .failed, message: reason)])
     }
 
     private func graph(_ execution: Execution, cache: inout [String: AutomationGraph]) async throws -> AutomationGraph {

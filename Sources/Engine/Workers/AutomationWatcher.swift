@@ -108,6 +108,7 @@ public struct AutomationWatcher: Service {
         let now = clock.now()
         let byID = Dictionary(batch.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let types = Set(batch.map(\.type))
+        var spawns: [ExecutionSpawn] = []
         for automation in automations {
             guard let graph = try? automation.definition.parsedGraph() else { continue }
             let trigger = graph.trigger
@@ -117,14 +118,16 @@ public struct AutomationWatcher: Service {
                 if let audience = trigger.audience, !(try await store.contact(activity.contactEmail, matches: audience, at: now)) {
                     continue
                 }
-                _ = try await store.spawnExecution(
+                spawns.append(
                     ExecutionSpawn(
                         automationID: automation.id, version: automation.version, contactEmail: activity.contactEmail,
                         triggerActivityID: activity.id, firstNodeID: graph.next(after: graph.triggerID),
-                        reentry: automation.definition.reentry),
-                    at: now)
+                        reentry: automation.definition.reentry))
             }
         }
+        // One transaction for the whole pass: a write per spawn held SQLite's single writer
+        // hundreds of times a second under ingest.
+        _ = try await store.spawnExecutions(spawns, at: now)
         let safe = store.commitsInIDOrder ? last : state.safeCursor(after: cursor, seen: batch.map(\.id), now: now)
         guard safe > cursor else { return nil }
         try await store.saveWatchCursor(Self.cursorName, safe)

@@ -8,42 +8,52 @@ extension PostgresStore {
         """
     typealias ExecutionRow = (Int64, Int64, Int, String, Int64, String, String?, Int64?, Bool, Int64, Int64?)
 
-    public func spawnExecution(_ spawn: ExecutionSpawn, at time: Timestamp) async throws -> Int64? {
-        let id = try await mapped { [self] in
-            try await client.withTransaction(logger: logger) { connection -> Int64? in
-                let contactID = try await Self.contactID(connection, spawn.contactEmail, at: time, logger: logger)
-                // The contact's row is locked by the upsert above, so two spawns for one contact
-                // (two triggering activities at once) read the re-entry rule one after the other.
-                let last = try await connection.query(
-                    """
-                    SELECT cortex_us(max(created_at)) FROM automation_executions
-                    WHERE automation_id = \(spawn.automationID) AND contact_id = \(contactID)
-                    """, logger: logger
-                ).decode(Int64?.self).first { _ in true } ?? nil
-                guard ExecutionRules.mayEnter(spawn.reentry, lastEntry: last.map(Timestamp.init(microseconds:)), now: time)
-                else { return nil }
-                let now = time.microseconds
-                let finished: Int64? = spawn.firstNodeID == nil ? now : nil
-                let status = spawn.firstNodeID == nil ? "completed" : "running"
-                guard
-                    let id = try await connection.query(
-                        """
-                        INSERT INTO automation_executions (automation_id, version, contact_id, contact_email, trigger_activity_id,
-                            status, current_node_id, wake_up_at, dry_run, created_at, updated_at, finished_at)
-                        VALUES (\(spawn.automationID), \(spawn.version), \(contactID), \(spawn.contactEmail.value),
-                            \(spawn.triggerActivityID), \(status), \(spawn.firstNodeID), cortex_ts(\(now)), \(spawn.dryRun),
-                            cortex_ts(\(now)), cortex_ts(\(now)), cortex_ts(\(finished)::bigint))
-                        ON CONFLICT (automation_id, trigger_activity_id) DO NOTHING
-                        RETURNING id
-                        """, logger: logger
-                    ).decode(Int64.self).first(where: { _ in true })
-                else { return nil }
-                try await Self.insertLogs(connection, execution: id, [ExecutionRules.spawnedLog(id, spawn, at: time)], logger: logger)
-                try await connection.query("SELECT pg_notify(\(WorkTopic.executions.channel), '')", logger: logger)
-                return id
+    public func spawnExecutions(_ spawns: [ExecutionSpawn], at time: Timestamp) async throws -> [Int64?] {
+        guard !spawns.isEmpty else { return [] }
+        let ids = try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection -> [Int64?] in
+                var ids: [Int64?] = []
+                for spawn in spawns { ids.append(try await Self.spawn(connection, spawn, at: time, logger: logger)) }
+                if ids.contains(where: { $0 != nil }) {
+                    try await connection.query("SELECT pg_notify(\(WorkTopic.executions.channel), '')", logger: logger)
+                }
+                return ids
             }
         }
-        if id != nil { workSignals[.executions].notify() }
+        if ids.contains(where: { $0 != nil }) { workSignals[.executions].notify() }
+        return ids
+    }
+
+    private static func spawn(_ connection: PostgresConnection, _ spawn: ExecutionSpawn, at time: Timestamp, logger: Logger)
+        async throws -> Int64?
+    {
+        let contactID = try await contactID(connection, spawn.contactEmail, at: time, logger: logger)
+        // The contact's row is locked by the upsert above, so two spawns for one contact read
+        // the re-entry rule one after the other.
+        let last = try await connection.query(
+            """
+            SELECT cortex_us(max(created_at)) FROM automation_executions
+            WHERE automation_id = \(spawn.automationID) AND contact_id = \(contactID)
+            """, logger: logger
+        ).decode(Int64?.self).first { _ in true } ?? nil
+        guard ExecutionRules.mayEnter(spawn.reentry, lastEntry: last.map(Timestamp.init(microseconds:)), now: time) else { return nil }
+        let now = time.microseconds
+        let finished: Int64? = spawn.firstNodeID == nil ? now : nil
+        let status = spawn.firstNodeID == nil ? "completed" : "running"
+        guard
+            let id = try await connection.query(
+                """
+                INSERT INTO automation_executions (automation_id, version, contact_id, contact_email, trigger_activity_id,
+                    status, current_node_id, wake_up_at, dry_run, created_at, updated_at, finished_at)
+                VALUES (\(spawn.automationID), \(spawn.version), \(contactID), \(spawn.contactEmail.value),
+                    \(spawn.triggerActivityID), \(status), \(spawn.firstNodeID), cortex_ts(\(now)), \(spawn.dryRun),
+                    cortex_ts(\(now)), cortex_ts(\(now)), cortex_ts(\(finished)::bigint))
+                ON CONFLICT (automation_id, trigger_activity_id) DO NOTHING
+                RETURNING id
+                """, logger: logger
+            ).decode(Int64.self).first(where: { _ in true })
+        else { return nil }
+        try await insertLogs(connection, execution: id, [ExecutionRules.spawnedLog(id, spawn, at: time)], logger: logger)
         return id
     }
 
@@ -66,40 +76,51 @@ extension PostgresStore {
         return rows.compactMap(Self.execution).sorted { $0.id < $1.id }
     }
 
-    public func commitStep(execution id: Int64, _ step: StepCommit, at time: Timestamp) async throws {
-        try await mapped { [self] in
-            try await client.withTransaction(logger: logger) { connection in
-                guard
-                    let row = try await connection.query(
-                        "SELECT status, contact_email FROM automation_executions WHERE id = \(id) FOR UPDATE", logger: logger
-                    ).decode((String, String).self).first(where: { _ in true }),
-                    let status = ExecutionStatus(rawValue: row.0), let email = EmailAddress(row.1)
-                else { throw StoreError.notFound("no execution \(id)") }
-                guard !status.isFinished else { throw StoreError.conflict("execution \(id) is \(status.rawValue)") }
-                for effect in step.effects {
-                    switch effect {
-                    case .enqueueEmail(let message): _ = try await Self.insertEmailJob(connection, message, at: time, logger: logger)
-                    case .addTag(let tag): _ = try await Self.addTags(connection, [tag], to: email, at: time, logger: logger)
-                    case .removeTag(let tag): _ = try await Self.removeTag(connection, tag, from: email, at: time, logger: logger)
-                    }
-                }
-                let move = ExecutionRules.columns(of: step.move, at: time)
-                try await connection.query(
-                    """
-                    UPDATE automation_executions SET status = \(move.status.rawValue),
-                        current_node_id = COALESCE(\(move.nodeID), current_node_id),
-                        wake_up_at = cortex_ts(\(move.wakeUpAt?.microseconds)::bigint),
-                        locked_until = CASE WHEN \(move.keepsLease) THEN locked_until END,
-                        finished_at = cortex_ts(\(move.finishedAt?.microseconds)::bigint),
-                        last_error = COALESCE(\(move.error), last_error), updated_at = cortex_ts(\(time.microseconds))
-                    WHERE id = \(id)
-                    """, logger: logger)
-                try await Self.insertLogs(connection, execution: id, step.logs, logger: logger)
+    public func commitSteps(_ steps: [(execution: Int64, step: StepCommit)], at time: Timestamp) async throws -> [Bool] {
+        guard !steps.isEmpty else { return [] }
+        let committed = try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection -> [Bool] in
+                var committed: [Bool] = []
+                for (id, step) in steps { committed.append(try await Self.commit(connection, id, step, at: time, logger: logger)) }
+                return committed
             }
         }
-        if step.effects.contains(where: { if case .enqueueEmail = $0 { true } else { false } }) {
+        if steps.contains(where: { $0.step.effects.contains { if case .enqueueEmail = $0 { true } else { false } } }) {
             workSignals[.email].notify()
         }
+        workSignals[.activities].notify()  // Tag changes are activities.
+        return committed
+    }
+
+    private static func commit(_ connection: PostgresConnection, _ id: Int64, _ step: StepCommit, at time: Timestamp, logger: Logger)
+        async throws -> Bool
+    {
+        guard
+            let row = try await connection.query(
+                "SELECT status, contact_email FROM automation_executions WHERE id = \(id) FOR UPDATE", logger: logger
+            ).decode((String, String).self).first(where: { _ in true }),
+            let status = ExecutionStatus(rawValue: row.0), let email = EmailAddress(row.1), !status.isFinished
+        else { return false }
+        for effect in step.effects {
+            switch effect {
+            case .enqueueEmail(let message): _ = try await insertEmailJob(connection, message, at: time, logger: logger)
+            case .addTag(let tag): _ = try await addTags(connection, [tag], to: email, at: time, logger: logger)
+            case .removeTag(let tag): _ = try await removeTag(connection, tag, from: email, at: time, logger: logger)
+            }
+        }
+        let move = ExecutionRules.columns(of: step.move, at: time)
+        try await connection.query(
+            """
+            UPDATE automation_executions SET status = \(move.status.rawValue),
+                current_node_id = COALESCE(\(move.nodeID), current_node_id),
+                wake_up_at = cortex_ts(\(move.wakeUpAt?.microseconds)::bigint),
+                locked_until = CASE WHEN \(move.keepsLease) THEN locked_until END,
+                finished_at = cortex_ts(\(move.finishedAt?.microseconds)::bigint),
+                last_error = COALESCE(\(move.error), last_error), updated_at = cortex_ts(\(time.microseconds))
+            WHERE id = \(id)
+            """, logger: logger)
+        try await insertLogs(connection, execution: id, step.logs, logger: logger)
+        return true
     }
 
     public func nextExecutionDue() async throws -> Timestamp? {

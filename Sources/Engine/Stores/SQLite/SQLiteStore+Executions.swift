@@ -6,35 +6,34 @@ extension SQLiteStore {
         e.wake_up_at, e.dry_run, e.created_at, e.finished_at
         """
 
-    public func spawnExecution(_ spawn: ExecutionSpawn, at time: Timestamp) async throws -> Int64? {
-        let id = try await write { db -> Int64? in
-            let contactID = try Self.contactID(db, spawn.contactEmail, at: time)
-            let last = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT max(created_at) AS last FROM automation_executions WHERE automation_id = ? AND contact_id = ?
-                    """,
-                arguments: [spawn.automationID, contactID])
-            let lastEntry = (last?["last"] as Int64?).map(Timestamp.init(microseconds:))
-            guard ExecutionRules.mayEnter(spawn.reentry, lastEntry: lastEntry, now: time) else { return nil }
-            try db.execute(
-                sql: """
-                    INSERT INTO automation_executions (automation_id, version, contact_id, contact_email, trigger_activity_id,
-                        status, current_node_id, wake_up_at, dry_run, created_at, updated_at, finished_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (automation_id, trigger_activity_id) DO NOTHING
-                    """,
-                arguments: [
-                    spawn.automationID, spawn.version, contactID, spawn.contactEmail.value, spawn.triggerActivityID,
-                    spawn.firstNodeID == nil ? "completed" : "running", spawn.firstNodeID, time.microseconds, spawn.dryRun,
-                    time.microseconds, time.microseconds, spawn.firstNodeID == nil ? time.microseconds : nil,
-                ])
-            guard db.changesCount > 0 else { return nil }
-            let id = db.lastInsertedRowID
-            try Self.insertLogs(db, execution: id, [ExecutionRules.spawnedLog(id, spawn, at: time)])
-            return id
-        }
-        if id != nil { workSignals[.executions].notify() }
+    public func spawnExecutions(_ spawns: [ExecutionSpawn], at time: Timestamp) async throws -> [Int64?] {
+        guard !spawns.isEmpty else { return [] }
+        let ids = try await write { db in try spawns.map { try Self.spawn(db, $0, at: time) } }
+        if ids.contains(where: { $0 != nil }) { workSignals[.executions].notify() }
+        return ids
+    }
+
+    private static func spawn(_ db: Database, _ spawn: ExecutionSpawn, at time: Timestamp) throws -> Int64? {
+        let contactID = try contactID(db, spawn.contactEmail, at: time)
+        let last = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT max(created_at) FROM automation_executions WHERE automation_id = ? AND contact_id = ?"),
+            arguments: [spawn.automationID, contactID])
+        guard ExecutionRules.mayEnter(spawn.reentry, lastEntry: last.map(Timestamp.init(microseconds:)), now: time) else { return nil }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO automation_executions (automation_id, version, contact_id, contact_email, trigger_activity_id,
+                    status, current_node_id, wake_up_at, dry_run, created_at, updated_at, finished_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (automation_id, trigger_activity_id) DO NOTHING
+                """
+        ).execute(arguments: [
+            spawn.automationID, spawn.version, contactID, spawn.contactEmail.value, spawn.triggerActivityID,
+            spawn.firstNodeID == nil ? "completed" : "running", spawn.firstNodeID, time.microseconds, spawn.dryRun,
+            time.microseconds, time.microseconds, spawn.firstNodeID == nil ? time.microseconds : nil,
+        ])
+        guard db.changesCount > 0 else { return nil }
+        let id = db.lastInsertedRowID
+        try insertLogs(db, execution: id, [ExecutionRules.spawnedLog(id, spawn, at: time)])
         return id
     }
 
@@ -56,37 +55,43 @@ extension SQLiteStore {
         }
     }
 
-    public func commitStep(execution id: Int64, _ step: StepCommit, at time: Timestamp) async throws {
-        try await write { db in
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT status, contact_email FROM automation_executions WHERE id = ?", arguments: [id]),
-                let status = ExecutionStatus(rawValue: row["status"]), let email = EmailAddress(row["contact_email"] as String)
-            else { throw StoreError.notFound("no execution \(id)") }
-            guard !status.isFinished else { throw StoreError.conflict("execution \(id) is \(status.rawValue)") }
-            for effect in step.effects {
-                switch effect {
-                case .enqueueEmail(let message): _ = try Self.insertEmailJob(db, message, at: time)
-                case .addTag(let tag): _ = try Self.addTags(db, [tag], to: email, at: time)
-                case .removeTag(let tag): _ = try Self.removeTag(db, tag, from: email, at: time)
-                }
-            }
-            let move = ExecutionRules.columns(of: step.move, at: time)
-            try db.execute(
-                sql: """
-                    UPDATE automation_executions SET status = ?, current_node_id = COALESCE(?, current_node_id),
-                        wake_up_at = ?, locked_until = CASE WHEN ? THEN locked_until END, finished_at = ?,
-                        last_error = COALESCE(?, last_error), updated_at = ?
-                    WHERE id = ?
-                    """,
-                arguments: [
-                    move.status.rawValue, move.nodeID, move.wakeUpAt?.microseconds, move.keepsLease, move.finishedAt?.microseconds,
-                    move.error, time.microseconds, id,
-                ])
-            try Self.insertLogs(db, execution: id, step.logs)
-        }
-        if step.effects.contains(where: { if case .enqueueEmail = $0 { true } else { false } }) {
+    public func commitSteps(_ steps: [(execution: Int64, step: StepCommit)], at time: Timestamp) async throws -> [Bool] {
+        guard !steps.isEmpty else { return [] }
+        let committed = try await write { db in try steps.map { try Self.commit(db, $0.execution, $0.step, at: time) } }
+        if steps.contains(where: { $0.step.effects.contains { if case .enqueueEmail = $0 { true } else { false } } }) {
             workSignals[.email].notify()
         }
+        workSignals[.activities].notify()  // Tag changes are activities.
+        return committed
+    }
+
+    private static func commit(_ db: Database, _ id: Int64, _ step: StepCommit, at time: Timestamp) throws -> Bool {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT status, contact_email FROM automation_executions WHERE id = ?", arguments: [id]),
+            let status = ExecutionStatus(rawValue: row["status"]), let email = EmailAddress(row["contact_email"] as String)
+        else { return false }
+        guard !status.isFinished else { return false }
+        for effect in step.effects {
+            switch effect {
+            case .enqueueEmail(let message): _ = try insertEmailJob(db, message, at: time)
+            case .addTag(let tag): _ = try addTags(db, [tag], to: email, at: time)
+            case .removeTag(let tag): _ = try removeTag(db, tag, from: email, at: time)
+            }
+        }
+        let move = ExecutionRules.columns(of: step.move, at: time)
+        try db.execute(
+            sql: """
+                UPDATE automation_executions SET status = ?, current_node_id = COALESCE(?, current_node_id),
+                    wake_up_at = ?, locked_until = CASE WHEN ? THEN locked_until END, finished_at = ?,
+                    last_error = COALESCE(?, last_error), updated_at = ?
+                WHERE id = ?
+                """,
+            arguments: [
+                move.status.rawValue, move.nodeID, move.wakeUpAt?.microseconds, move.keepsLease, move.finishedAt?.microseconds,
+                move.error, time.microseconds, id,
+            ])
+        try insertLogs(db, execution: id, step.logs)
+        return true
     }
 
     public func nextExecutionDue() async throws -> Timestamp? {
