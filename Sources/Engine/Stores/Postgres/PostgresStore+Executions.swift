@@ -27,9 +27,13 @@ extension PostgresStore {
     private static func spawn(_ connection: PostgresConnection, _ spawn: ExecutionSpawn, at time: Timestamp, logger: Logger)
         async throws -> Int64?
     {
-        let contactID = try await contactID(connection, spawn.contactEmail, at: time, logger: logger)
-        // The contact's row is locked by the upsert above, so two spawns for one contact read
-        // the re-entry rule one after the other.
+        // Locked (not upserted: the triggering activity's contact exists, or was erased since),
+        // so two spawns for one contact read the re-entry rule one after the other.
+        guard
+            let contactID = try await connection.query(
+                "SELECT id FROM contacts WHERE email = \(spawn.contactEmail.value) FOR UPDATE", logger: logger
+            ).decode(Int64.self).first(where: { _ in true })
+        else { return nil }
         let last = try await connection.query(
             """
             SELECT cortex_us(max(created_at)) FROM automation_executions

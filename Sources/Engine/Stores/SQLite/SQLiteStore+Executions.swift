@@ -14,7 +14,11 @@ extension SQLiteStore {
     }
 
     private static func spawn(_ db: Database, _ spawn: ExecutionSpawn, at time: Timestamp) throws -> Int64? {
-        let contactID = try contactID(db, spawn.contactEmail, at: time)
+        // A read, not the upsert: the triggering activity's contact exists (or was erased since).
+        guard
+            let contactID = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM contacts WHERE email = ?"), arguments: [spawn.contactEmail.value])
+        else { return nil }
         let last = try Int64.fetchOne(
             db.cachedStatement(sql: "SELECT max(created_at) FROM automation_executions WHERE automation_id = ? AND contact_id = ?"),
             arguments: [spawn.automationID, contactID])
