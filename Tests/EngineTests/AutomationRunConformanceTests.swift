@@ -19,12 +19,12 @@ import Testing
         return try AutomationDefinition.parse(try #require(try JSONParser.parse(Array(body.utf8)).objectValue))
     }
 
-    static func purchase(_ store: any Store, _ product: String, id: String, at time: Timestamp) async throws {
+    static func purchase(_ store: any Store, _ product: String, id: String, at time: Timestamp, dryRun: Bool = false) async throws {
         _ = try await store.ingest(
             InboundDelivery(source: "checkout", externalID: id, receivedAt: time, headers: [], body: []),
             activities: [
                 NewActivity(
-                    type: "checkout.completed", contactEmail: ada, occurredAt: time, metadata: #"{"product":"\#(product)"}"#,
+                    type: "checkout.completed", contactEmail: ada, occurredAt: time, metadata: #"{"product":"\#(product)"\#(dryRun ? #","dry_run":true"# : "")}"#,
                     firstName: "Ada")
             ],
             suppressions: [])
@@ -161,6 +161,41 @@ import Testing
             try await (store as? any GroupCommittingStore)?.execute(rawSQL: "UPDATE automation_watch SET last_activity_id = \(before)")
             _ = try await watcher.runOnce()
             #expect(try await store.executions(ExecutionQuery(automationID: id)).map(\.id) == executions.map(\.id))
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
+    func aDryRunLogsEveryStepSendsNothingAndChangesNoTag(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let clock = ManualWallClock(Self.t0)
+            let (watcher, walker) = Self.workers(store, clock)
+            let id = try await store.createAutomation(try Self.welcome(), at: Self.t0)
+            _ = try await store.setAutomationStatus(id: id, from: .draft, to: .active, at: Self.t0)
+            _ = try await watcher.runOnce()
+            try await Self.purchase(store, "P2P", id: "dry", at: Self.t0, dryRun: true)
+            _ = try await watcher.runOnce()
+            _ = try await walker.runOnce()
+            clock.advance(seconds: 2)
+            _ = try await walker.runOnce()
+            let execution = try #require(try await store.executions(ExecutionQuery(automationID: id)).first)
+            #expect(execution.dryRun && execution.status == .completed)
+            let messages = try await store.executionLogs(id: execution.id).map(\.message)
+            #expect(messages.contains("Spawned execution \(execution.id) for ada@example.com (dry run)"))
+            #expect(messages.contains("Queued email 'Welcome to P2P, Ada!' to ada@example.com (dry run: not sent)"))
+            #expect(messages.last == "Would add tag 'P2P only' (dry run)")
+            #expect(try await store.contact(email: Self.ada)?.tags == [])
+
+            // The sender records the mail as sent by dry-run without handing it to the provider.
+            let transport = ScriptedTransport()
+            _ = try await SenderWorkerTests.worker(store, transport, clock: clock).runOnce()
+            #expect(transport.batches.isEmpty)
+            let mail = try #require(try await store.emailJobs(EmailJobQuery(email: Self.ada)).first)
+            #expect(mail.status == .sent && mail.provider == "dry-run" && mail.message.dryRun)
+
+            // A dry run is not an entry: a real purchase still enters under `once`.
+            try await Self.purchase(store, "P2P", id: "real", at: clock.now())
+            _ = try await watcher.runOnce()
+            #expect(try await store.executions(ExecutionQuery(automationID: id)).filter { !$0.dryRun }.count == 1)
         }
     }
 }

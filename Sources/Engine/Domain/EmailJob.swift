@@ -27,6 +27,9 @@ public struct NewEmailJob: Sendable, Equatable {
     public var trackLinks: LinkTracking?
     /// Extra headers, in order.
     public var headers: [MailHeader]
+    /// Recorded as sent by the `dry-run` provider and never handed to the configured one: mail
+    /// of a dry-run automation execution (ENGINE.md §4).
+    public var dryRun = false
 
     public init(
         idempotencyKey: String, recipient: EmailAddress, sender: String, subject: String, html: String?, text: String?,

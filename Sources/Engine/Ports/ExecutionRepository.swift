@@ -5,7 +5,8 @@
 public protocol ExecutionRepository: Sendable {
     /// Starts executions at their trigger's next node, all in one transaction, in order: none
     /// where one exists for the automation and activity, or the re-entry rule refuses the
-    /// contact (`nil` in the answer, at the spawn's index).
+    /// contact (`nil` in the answer, at the spawn's index). A dry run is not an entry: it always
+    /// runs, and never keeps the contact from entering for real.
     func spawnExecutions(_ spawns: [ExecutionSpawn], at time: Timestamp) async throws -> [Int64?]
 
     /// Claims up to `limit` executions that are due (running, or waiting with `wake_up_at` passed)

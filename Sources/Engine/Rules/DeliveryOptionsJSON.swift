@@ -9,6 +9,7 @@ public enum DeliveryOptionsJSON {
         if !message.headers.isEmpty {
             members.append(("headers", .array(message.headers.map(\.json))))
         }
+        if message.dryRun { members.append(("dry_run", .bool(true))) }
         return JSON.object(JSONObject(members)).serialized()
     }
 
@@ -17,6 +18,7 @@ public enum DeliveryOptionsJSON {
         guard let object = (try? JSONParser.parse(Array(text.utf8)))?.objectValue else { return }
         if case .bool(let value)? = object["track_opens"] { message.trackOpens = value }
         message.trackLinks = object["track_links"]?.stringValue.flatMap(LinkTracking.init(rawValue:))
+        message.dryRun = object["dry_run"] == .bool(true)
         if case .array(let items)? = object["headers"] {
             message.headers = items.compactMap { item in
                 guard let name = item.objectValue?["Name"]?.stringValue, let value = item.objectValue?["Value"]?.stringValue

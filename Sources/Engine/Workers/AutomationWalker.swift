@@ -113,7 +113,7 @@ public struct AutomationWalker: Service {
             for walk in walks {
                 let context = StepContext(
                     executionID: walk.execution.id, automationID: walk.execution.automationID, contact: walk.contact,
-                    event: walk.event, defaultFrom: defaultFrom, timezone: walk.timezone, now: now)
+                    event: walk.event, defaultFrom: defaultFrom, timezone: walk.timezone, now: now, dryRun: walk.execution.dryRun)
                 switch ExecutionStepper.plan(walk.graph, at: walk.nodeID, resuming: walk.resuming, context) {
                 case .commit(let commit):
                     steps.append((walk.execution.id, commit))

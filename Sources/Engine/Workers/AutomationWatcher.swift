@@ -122,7 +122,7 @@ public struct AutomationWatcher: Service {
                     ExecutionSpawn(
                         automationID: automation.id, version: automation.version, contactEmail: activity.contactEmail,
                         triggerActivityID: activity.id, firstNodeID: graph.next(after: graph.triggerID),
-                        reentry: automation.definition.reentry))
+                        reentry: automation.definition.reentry, dryRun: Self.isDryRun(activity)))
             }
         }
         // One transaction for the whole pass: a write per spawn held SQLite's single writer
@@ -132,6 +132,14 @@ public struct AutomationWatcher: Service {
         guard safe > cursor else { return nil }
         try await store.saveWatchCursor(Self.cursorName, safe)
         return safe
+    }
+}
+
+extension AutomationWatcher {
+    /// `"dry_run": true` in the triggering event's data starts a dry-run execution.
+    static func isDryRun(_ activity: Activity) -> Bool {
+        guard activity.metadata.containsBytes(of: "dry_run") else { return false }
+        return (try? JSONParser.parse(Array(activity.metadata.utf8)))?.objectValue?["dry_run"] == .bool(true)
     }
 }
 

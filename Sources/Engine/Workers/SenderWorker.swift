@@ -92,8 +92,17 @@ public struct SenderWorker: Service {
     /// One pass: claim a batch, pace it, send it, record every result.
     public func runOnce() async throws -> Pass {
         let claimedAt = clock.now()
-        let jobs = try await store.claimEmailJobs(limit: batchLimit, now: claimedAt, leaseSeconds: leaseSeconds)
-        guard !jobs.isEmpty else { return .idle }
+        let claimed = try await store.claimEmailJobs(limit: batchLimit, now: claimedAt, leaseSeconds: leaseSeconds)
+        guard !claimed.isEmpty else { return .idle }
+        // Dry-run mail is recorded as sent by `dry-run` and never reaches the transport or its rate.
+        let dryRuns = claimed.filter(\.message.dryRun)
+        if !dryRuns.isEmpty {
+            try await store.recordEmailOutcomes(
+                dryRuns.map { ($0.id, .sent(provider: DryRunMail.provider, messageID: "dry-run-\($0.id)", at: claimedAt)) },
+                at: claimedAt)
+        }
+        let jobs = claimed.filter { !$0.message.dryRun }
+        guard !jobs.isEmpty else { return .sent(count: claimed.count) }
         if let bucket {
             let wait = bucket.state.withLock { $0.take(jobs.count, now: claimedAt) }
             if wait > .zero { try await pause(wait) }
@@ -124,7 +133,7 @@ public struct SenderWorker: Service {
             }
         }
         try await store.recordEmailOutcomes(outcomes, at: clock.now())
-        return .sent(count: jobs.count)
+        return .sent(count: claimed.count)
     }
 
     private func outcome(of result: DeliveryResult, for job: EmailJob, now: Timestamp) -> EmailOutcome {
@@ -139,6 +148,12 @@ public struct SenderWorker: Service {
             return .retry(reason: reason, retryAt: retryAt)
         }
     }
+}
+
+/// Mail of dry-run executions.
+enum DryRunMail {
+    /// The provider such mail is recorded under, whatever transport is configured.
+    static let provider = "dry-run"
 }
 
 /// Whether the sender is paused by a configuration error, and why.

@@ -12,11 +12,15 @@ public struct StepContext: Sendable {
     /// The contact's timezone, else the automation's, for `until` delays.
     public var timezone: String
     public var now: Timestamp
+    /// Every step is logged as it would run; mail is recorded as sent by `dry-run`, tag changes
+    /// are not applied.
+    public var dryRun = false
 
     public init(
         executionID: Int64, automationID: Int64, contact: Contact, event: JSON, defaultFrom: String?, timezone: String,
-        now: Timestamp
+        now: Timestamp, dryRun: Bool = false
     ) {
+        self.dryRun = dryRun
         self.executionID = executionID
         self.automationID = automationID
         self.contact = contact
@@ -52,19 +56,27 @@ public enum ExecutionStepper {
             return onward([], ExecutionLog(at: now, nodeID: nodeID, action: "trigger", outcome: .ok, message: "Started"))
         case .sendEmail(let mail):
             switch message(mail, nodeID: nodeID, context) {
-            case .success(let job):
+            case .success(var job):
+                job.dryRun = context.dryRun
                 return onward(
                     [.enqueueEmail(job)],
                     ExecutionLog(
                         at: now, nodeID: nodeID, action: "send_email", outcome: .ok,
-                        message: "Queued email '\(job.subject)' to \(job.recipient.value)",
+                        message: "Queued email '\(job.subject)' to \(job.recipient.value)\(context.dryRun ? " (dry run: not sent)" : "")",
                         detail: .object(["idempotency_key": .string(job.idempotencyKey)])))
             case .failure(let failure):
                 return .commit(fail(nodeID, failure.reason, now))
             }
         case .addTag(let tag):
+            if context.dryRun {
+                return onward([], ExecutionLog(at: now, nodeID: nodeID, action: "add_tag", outcome: .skipped, message: "Would add tag '\(tag)' (dry run)"))
+            }
             return onward([.addTag(tag)], ExecutionLog(at: now, nodeID: nodeID, action: "add_tag", outcome: .ok, message: "Added tag '\(tag)'"))
         case .removeTag(let tag):
+            if context.dryRun {
+                return onward(
+                    [], ExecutionLog(at: now, nodeID: nodeID, action: "remove_tag", outcome: .skipped, message: "Would remove tag '\(tag)' (dry run)"))
+            }
             return onward(
                 [.removeTag(tag)], ExecutionLog(at: now, nodeID: nodeID, action: "remove_tag", outcome: .ok, message: "Removed tag '\(tag)'"))
         case .delay(let delay):

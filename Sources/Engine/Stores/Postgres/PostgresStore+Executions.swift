@@ -37,10 +37,11 @@ extension PostgresStore {
         let last = try await connection.query(
             """
             SELECT cortex_us(max(created_at)) FROM automation_executions
-            WHERE automation_id = \(spawn.automationID) AND contact_id = \(contactID)
+            WHERE automation_id = \(spawn.automationID) AND contact_id = \(contactID) AND NOT dry_run
             """, logger: logger
         ).decode(Int64?.self).first { _ in true } ?? nil
-        guard ExecutionRules.mayEnter(spawn.reentry, lastEntry: last.map(Timestamp.init(microseconds:)), now: time) else { return nil }
+        guard spawn.dryRun || ExecutionRules.mayEnter(spawn.reentry, lastEntry: last.map(Timestamp.init(microseconds:)), now: time)
+        else { return nil }
         let now = time.microseconds
         let finished: Int64? = spawn.firstNodeID == nil ? now : nil
         let status = spawn.firstNodeID == nil ? "completed" : "running"

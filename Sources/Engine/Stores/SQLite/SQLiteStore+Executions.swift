@@ -20,9 +20,11 @@ extension SQLiteStore {
                 db.cachedStatement(sql: "SELECT id FROM contacts WHERE email = ?"), arguments: [spawn.contactEmail.value])
         else { return nil }
         let last = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT max(created_at) FROM automation_executions WHERE automation_id = ? AND contact_id = ?"),
+            db.cachedStatement(
+                sql: "SELECT max(created_at) FROM automation_executions WHERE automation_id = ? AND contact_id = ? AND NOT dry_run"),
             arguments: [spawn.automationID, contactID])
-        guard ExecutionRules.mayEnter(spawn.reentry, lastEntry: last.map(Timestamp.init(microseconds:)), now: time) else { return nil }
+        guard spawn.dryRun || ExecutionRules.mayEnter(spawn.reentry, lastEntry: last.map(Timestamp.init(microseconds:)), now: time)
+        else { return nil }
         try db.cachedStatement(
             sql: """
                 INSERT INTO automation_executions (automation_id, version, contact_id, contact_email, trigger_activity_id,
