@@ -95,14 +95,18 @@ printf '{"name": "Welcome", "graph": %s}' "$(cat graph.json)" >automation.json
 check "automation created" 201 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/automations" --data-binary @automation.json)"
 automation_id=$(grep -o '"id":[0-9]*' out.json | head -1 | cut -d: -f2)
 check "automation activated" 200 "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/automations/$automation_id/activate")"
-check "Cy buys P2P" 202 "$(event '{"type":"checkout.completed","data":{"email":"cy@example.com","first_name":"Cy","product":"P2P"}}')"
+check "Cy dry-runs a P2P purchase" 202 "$(event '{"type":"checkout.completed","data":{"email":"cy@example.com","first_name":"Cy","product":"P2P","dry_run":true}}')"
 poll "$base/v1/executions?email=cy@example.com" '"status":"completed"'
-check "the execution completes after its delay" 1 "$(grep -o '"status":"completed"' out.json | wc -l | tr -d ' ')"
+check "the dry run completes" '"dry_run":true' "$(grep -o '"dry_run":true' out.json)"
+check "the dry run applied no tag" '"tags":[]' "$(curl -s "${auth[@]}" "$base/v1/contacts/cy@example.com" | grep -o '"tags":\[\]')"
+check "Cy buys P2P" 202 "$(event '{"type":"checkout.completed","data":{"email":"cy@example.com","first_name":"Cy","product":"P2P"}}')"
+poll "$base/v1/executions?email=cy@example.com&limit=1" '"status":"completed"'
+check "the execution completes after its delay" '"dry_run":false' "$(grep -o '"dry_run":false' out.json)"
 execution_id=$(grep -o '"id":[0-9]*' out.json | head -1 | cut -d: -f2)
 curl -s -o out.json "${auth[@]}" "$base/v1/executions/$execution_id"
 check "its log ends with the tag" "\"message\":\"Added tag 'P2P only'\"" "$(grep -o "\"message\":\"Added tag 'P2P only'\"" out.json)"
-poll "$base/v1/messages?email=cy@example.com" '"provider":"dry-run"'
-check "the welcome mail went through the ledger" '"subject":"Welcome to P2P, Cy!"' "$(grep -o '"subject":"Welcome to P2P, Cy!"' out.json)"
+poll "$base/v1/messages?email=cy@example.com" '"status":"sent".*"status":"sent"'
+check "both welcome mails went through the ledger" 2 "$(grep -o '"subject":"Welcome to P2P, Cy!"' out.json | wc -l | tr -d ' ')"
 
 # `cortex contacts import` on a small generated CSV, against the database the server uses.
 { echo 'email,first_name,tags,attributes.plan'; for i in 1 2 3; do echo "imp$i@example.com,Imp$i,Imported,pro"; done
