@@ -146,6 +146,8 @@ import Testing
                     uri: "/v1/executions?email=ada@example.com&automation_id=\(automation)", method: .get, headers: app.bearer)
                 let first = try #require(listed.json["data"]?.arrayValue?.first)
                 #expect(first["status"] == .string("waiting") && first["current_node_id"] == .string("wait-1"))
+                let waitingStats = try await client.execute(uri: "/v1/automations/\(automation)", method: .get, headers: app.bearer)
+                #expect(waitingStats.json["stats"]?["wait-1"] == .object(["entered": .int(1), "completed": .int(0), "waiting": .int(1), "failed": .int(0)]))
                 guard case .number(let id)? = first["id"] else { Issue.record("no id"); return }
 
                 app.clock.advance(seconds: 2)
@@ -156,6 +158,11 @@ import Testing
                 #expect(messages.first == "Spawned execution \(id) for ada@example.com")
                 #expect(messages.contains("Queued email 'Welcome to P2P, Ada!' to ada@example.com"))
                 #expect(messages.last == "Added tag 'P2P only'")
+
+                let stats = try await client.execute(uri: "/v1/automations/\(automation)", method: .get, headers: app.bearer).json["stats"]
+                #expect(stats?["trigger-1"]?["entered"] == .int(1))
+                #expect(stats?["mail-1"]?["completed"] == .int(1) && stats?["wait-1"]?["waiting"] == .int(0))
+                #expect(stats?["tag-no"]?["entered"] == .int(1) && stats?["tag-yes"]?["entered"] == .int(0))
 
                 let cancel = try await client.execute(uri: "/v1/executions/\(id)/cancel", method: .post, headers: app.bearer)
                 #expect(cancel.status == .conflict && cancel.errorCode == "execution_finished")

@@ -26,4 +26,43 @@ public protocol AutomationRepository: Sendable {
 
     /// The graph of one version, for executions that started on it.
     func automationGraph(id: Int64, version: Int) async throws -> JSON?
+
+    /// Per node, across every version: the executions that reached it (logged a step there),
+    /// that failed there, and that wait there now; and how many executions there are in all.
+    func automationNodeCounts(id: Int64) async throws -> AutomationNodeCounts
+}
+
+/// What ``AutomationRepository/automationNodeCounts(id:)`` reads, before the stats rules.
+public struct AutomationNodeCounts: Sendable, Equatable {
+    public var executions: Int
+    public var reached: [String: Int]
+    public var failed: [String: Int]
+    public var waiting: [String: Int]
+
+    public init(executions: Int = 0, reached: [String: Int] = [:], failed: [String: Int] = [:], waiting: [String: Int] = [:]) {
+        self.executions = executions
+        self.reached = reached
+        self.failed = failed
+        self.waiting = waiting
+    }
+
+    /// `{"<node id>": {"entered", "completed", "waiting", "failed"}}` for every node of `graph`
+    /// (ENGINE.md §4): the trigger entered by every execution; a node's completed are those that
+    /// went on from it.
+    public func stats(_ graph: AutomationGraph) -> JSON {
+        var members: [(key: String, value: JSON)] = []
+        for node in graph.nodes {
+            let entered = node.id == graph.triggerID ? executions : reached[node.id, default: 0]
+            let waiting = waiting[node.id, default: 0]
+            let failed = failed[node.id, default: 0]
+            members.append((
+                key: node.id,
+                value: .object([
+                    "entered": .int(entered), "completed": .int(max(0, entered - waiting - failed)), "waiting": .int(waiting),
+                    "failed": .int(failed),
+                ])
+            ))
+        }
+        return .object(JSONObject(members))
+    }
 }

@@ -12,13 +12,15 @@ struct AutomationRoutes {
         routes.add(.post, "/v1/automations") { request, _ in
             let definition = try AutomationDefinition.parse(try await body(request))
             let id = try await store.createAutomation(definition, at: clock.now())
-            return JSONResponse.make(.created, Self.json(try await found(id)))
+            return JSONResponse.make(.created, try await json(try await found(id)))
         }
         routes.add(.get, "/v1/automations") { _, _ in
-            JSONResponse.make(.ok, .object(["data": .array(try await store.automations().map(Self.json))]))
+            var data: [JSON] = []
+            for automation in try await store.automations() { data.append(try await json(automation)) }
+            return JSONResponse.make(.ok, .object(["data": .array(data)]))
         }
         routes.add(.get, "/v1/automations/{id}") { _, context in
-            JSONResponse.make(.ok, Self.json(try await found(try id(context))))
+            JSONResponse.make(.ok, try await json(try await found(try id(context))))
         }
         routes.add(.put, "/v1/automations/{id}") { request, context in
             let id = try id(context)
@@ -27,14 +29,14 @@ struct AutomationRoutes {
                 guard let updated = try await store.updateAutomation(id: id, definition, at: clock.now()) else {
                     throw APIError.notFound("no automation \(id)")
                 }
-                return JSONResponse.make(.ok, Self.json(updated))
+                return JSONResponse.make(.ok, try await json(updated))
             } catch let error as StoreError where error.kind == .conflict {
                 throw APIError(.conflict, code: "automation_archived", "automation \(id) is archived and can no longer change")
             }
         }
         for action in AutomationAction.allCases {
             routes.add(.post, "/v1/automations/{id}/\(action.rawValue)") { _, context in
-                JSONResponse.make(.ok, Self.json(try await move(try id(context), action)))
+                JSONResponse.make(.ok, try await json(try await move(try id(context), action)))
             }
         }
     }
@@ -77,13 +79,15 @@ struct AutomationRoutes {
         return automation
     }
 
-    /// An automation as the API answers it; the graph is the document as it was saved.
-    static func json(_ automation: Automation) -> JSON {
+    /// An automation as the API answers it: the graph is the document as it was saved, and
+    /// `stats` counts, per node of the current graph, the executions of every version.
+    private func json(_ automation: Automation) async throws -> JSON {
         let definition = automation.definition
+        let stats = try await store.automationNodeCounts(id: automation.id).stats(try definition.parsedGraph())
         return .object([
             "id": .int(automation.id), "name": .string(automation.name), "status": .string(automation.status.rawValue),
             "version": .int(automation.version), "graph": definition.graph, "reentry": definition.reentryJSON,
-            "exit_when": definition.exitWhen ?? .null, "timezone": .string(definition.timezone),
+            "exit_when": definition.exitWhen ?? .null, "timezone": .string(definition.timezone), "stats": stats,
             "created_at": .string(RFC3339.format(automation.createdAt)),
             "updated_at": .string(RFC3339.format(automation.updatedAt)),
         ])

@@ -126,6 +126,37 @@ extension PostgresStore {
         return try text.map { try JSONParser.parse(Array($0.utf8)) }
     }
 
+    public func automationNodeCounts(id: Int64) async throws -> AutomationNodeCounts {
+        try await mapped { [self] in
+            try await client.withConnection { connection in
+                var counts = AutomationNodeCounts()
+                counts.executions = try await connection.query(
+                    "SELECT count(*)::bigint FROM automation_executions WHERE automation_id = \(id)", logger: logger
+                ).decode(Int.self).first { _ in true } ?? 0
+                for (node, reached, failed) in try await connection.query(
+                    """
+                    SELECT l.node_id, count(DISTINCT l.execution_id)::bigint,
+                        count(DISTINCT l.execution_id) FILTER (WHERE l.outcome = 'failed')::bigint
+                    FROM automation_logs l JOIN automation_executions e ON e.id = l.execution_id
+                    WHERE e.automation_id = \(id) AND l.node_id IS NOT NULL GROUP BY l.node_id
+                    """, logger: logger
+                ).decode((String, Int, Int).self).collectAll() {
+                    counts.reached[node] = reached
+                    counts.failed[node] = failed
+                }
+                for (node, waiting) in try await connection.query(
+                    """
+                    SELECT current_node_id, count(*)::bigint FROM automation_executions
+                    WHERE automation_id = \(id) AND status = 'waiting' AND current_node_id IS NOT NULL GROUP BY current_node_id
+                    """, logger: logger
+                ).decode((String, Int).self).collectAll() {
+                    counts.waiting[node] = waiting
+                }
+                return counts
+            }
+        }
+    }
+
     private static func insertVersion(
         _ connection: PostgresConnection, id: Int64, version: Int, graph: JSON, at time: Timestamp, logger: Logger
     ) async throws {

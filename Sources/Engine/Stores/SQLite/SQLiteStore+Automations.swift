@@ -98,6 +98,35 @@ extension SQLiteStore {
         return try text.map { try JSONParser.parse(Array($0.utf8)) }
     }
 
+    public func automationNodeCounts(id: Int64) async throws -> AutomationNodeCounts {
+        try await read { db in
+            var counts = AutomationNodeCounts()
+            counts.executions = try Int.fetchOne(db, sql: "SELECT count(*) FROM automation_executions WHERE automation_id = ?", arguments: [id]) ?? 0
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT l.node_id, count(DISTINCT l.execution_id) AS reached,
+                        count(DISTINCT CASE WHEN l.outcome = 'failed' THEN l.execution_id END) AS failed
+                    FROM automation_logs l JOIN automation_executions e ON e.id = l.execution_id
+                    WHERE e.automation_id = ? AND l.node_id IS NOT NULL GROUP BY l.node_id
+                    """, arguments: [id])
+            {
+                counts.reached[row["node_id"]] = row["reached"]
+                counts.failed[row["node_id"]] = row["failed"]
+            }
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT current_node_id, count(*) AS n FROM automation_executions
+                    WHERE automation_id = ? AND status = 'waiting' GROUP BY current_node_id
+                    """, arguments: [id])
+            {
+                counts.waiting[row["current_node_id"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
     private static func insertVersion(_ db: Database, id: Int64, version: Int, graph: JSON, at time: Timestamp) throws {
         try db.execute(
             sql: "INSERT INTO automation_versions (automation_id, version, graph, created_at) VALUES (?, ?, ?, ?)",
