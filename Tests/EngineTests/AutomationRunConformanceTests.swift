@@ -198,4 +198,69 @@ import Testing
             #expect(try await store.executions(ExecutionQuery(automationID: id)).filter { !$0.dryRun }.count == 1)
         }
     }
+
+    static func event(_ store: any Store, _ type: String, _ name: String, id: String, at time: Timestamp) async throws {
+        _ = try await store.ingest(
+            InboundDelivery(source: "checkout", externalID: id, receivedAt: time, headers: [], body: []),
+            activities: [NewActivity(type: type, contactEmail: EmailAddress("\(name)@example.com")!, occurredAt: time, metadata: "{}")],
+            suppressions: [])
+    }
+
+    /// Abandoned cart: a started checkout waits an hour for its completion (five minutes of
+    /// lookback), tags the contact when it times out, and a refund ends the run.
+    static let cart = #"""
+        {"name": "Cart", "exit_when": {"event": "refund.created"}, "graph": {"nodes": [
+          {"id": "start", "type": "trigger", "data": {"event": "checkout.started"}},
+          {"id": "wait", "type": "wait_for_event", "data": {"event": "checkout.completed", "timeout_seconds": 3600, "lookback_seconds": 300}},
+          {"id": "bought", "type": "exit", "data": {}},
+          {"id": "tag", "type": "add_tag", "data": {"tag": "Abandoned"}}],
+         "edges": [{"id": "a", "source": "start", "target": "wait"},
+          {"id": "b", "source": "wait", "target": "bought", "sourceHandle": "event"},
+          {"id": "c", "source": "wait", "target": "tag", "sourceHandle": "timeout"}]}}
+        """#
+
+    @Test(arguments: StoreBackend.enabled)
+    func aWaitEndsWithItsEventItsLookbackOrItsTimeoutAndExitWhenEndsTheRun(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let clock = ManualWallClock(Self.t0)
+            let (watcher, walker) = Self.workers(store, clock)
+            let definition = try AutomationDefinition.parse(try #require(try JSONParser.parse(Array(Self.cart.utf8)).objectValue))
+            #expect(definition.cannotRunBecause == nil)
+            let id = try await store.createAutomation(definition, at: Self.t0)
+            _ = try await store.setAutomationStatus(id: id, from: .draft, to: .active, at: Self.t0)
+            _ = try await watcher.runOnce()
+            // Bo completed a checkout a minute before starting one: the lookback finds it.
+            try await Self.event(store, "checkout.completed", "bo", id: "bo-done", at: Self.t0)
+            clock.advance(seconds: 60)
+            for name in ["ada", "bo", "cy", "dee"] {
+                try await Self.event(store, "checkout.started", name, id: "\(name)-start", at: clock.now())
+            }
+            _ = try await watcher.runOnce()
+            _ = try await walker.runOnce()
+            func execution(_ name: String) async throws -> Execution {
+                try #require(try await store.executions(ExecutionQuery(automationID: id, email: EmailAddress("\(name)@example.com")!)).first)
+            }
+            #expect(try await execution("bo").status == .completed)
+            #expect(try await store.executionLogs(id: try await execution("bo").id).map(\.message).contains("Event 'checkout.completed' had already arrived"))
+            for name in ["ada", "cy", "dee"] { #expect(try await execution(name).status == .waiting) }
+
+            // Ada completes: the watcher moves her on through `event`. Dee is refunded: exit_when.
+            clock.advance(seconds: 60)
+            try await Self.event(store, "checkout.completed", "ada", id: "ada-done", at: clock.now())
+            try await Self.event(store, "refund.created", "dee", id: "dee-refund", at: clock.now())
+            _ = try await watcher.runOnce()
+            _ = try await walker.runOnce()
+            #expect(try await execution("ada").status == .completed)
+            #expect(try await store.executionLogs(id: try await execution("ada").id).map(\.message).suffix(2) == ["Event 'checkout.completed' arrived", "Exited"])
+            #expect(try await execution("dee").status == .exited)
+
+            // Cy never completes: an hour after the wait began, the timeout tags her.
+            #expect(try await walker.runOnce() == 0)
+            clock.advance(seconds: 3600)
+            _ = try await walker.runOnce()
+            #expect(try await execution("cy").status == .completed)
+            #expect(try await store.contact(email: EmailAddress("cy@example.com")!)?.tags == ["Abandoned"])
+            #expect(try await store.contact(email: EmailAddress("ada@example.com")!)?.tags == [])
+        }
+    }
 }

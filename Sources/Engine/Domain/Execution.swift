@@ -74,11 +74,15 @@ public struct StepCommit: Sendable, Equatable {
     public var effects: [StepEffect]
     public var move: ExecutionMove
     public var logs: [ExecutionLog]
+    /// Commit only if the execution is still at this node: a wait's event and its timeout may
+    /// race, and only the first moves it.
+    public var onlyAt: String?
 
-    public init(effects: [StepEffect] = [], move: ExecutionMove, logs: [ExecutionLog]) {
+    public init(effects: [StepEffect] = [], move: ExecutionMove, logs: [ExecutionLog], onlyAt: String? = nil) {
         self.effects = effects
         self.move = move
         self.logs = logs
+        self.onlyAt = onlyAt
     }
 }
 
@@ -92,7 +96,8 @@ public enum StepEffect: Sendable, Equatable {
 public enum ExecutionMove: Sendable, Equatable {
     /// Run `node` next, now.
     case next(String)
-    /// Wait at `node` (a delay) until `until`; woken, the execution goes on past it.
+    /// Wait at `node` (a delay, or a wait for an event) until `until`; woken at a delay it goes
+    /// on past it, at a wait it leaves through `timeout`.
     case wait(node: String, until: Timestamp)
     /// The graph ended here.
     case complete

@@ -9,6 +9,11 @@ public protocol ActivityWatch: Sendable {
 
     func activity(id: Int64) async throws -> Activity?
 
+    /// Whether the contact has an activity `condition` matches that was received at or after
+    /// `since`, other than activity `excluding` (a wait's lookback).
+    func hasActivity(of email: EmailAddress, matching condition: ActivityCondition, since: Timestamp, excluding: Int64, at now: Timestamp)
+        async throws -> Bool
+
     /// The last activity id the watcher named `name` has handled; `nil` before it first ran.
     func watchCursor(_ name: String) async throws -> Int64?
     /// Moves the cursor forward to `id` (never back).

@@ -22,6 +22,13 @@ public protocol ExecutionRepository: Sendable {
     /// sleep until then; `nil` when none waits.
     func nextExecutionDue() async throws -> Timestamp?
 
+    /// The waiting executions of these contacts, for the watcher to resume the ones whose event arrived.
+    func waitingExecutions(of emails: [EmailAddress]) async throws -> [Execution]
+
+    /// Ends the contact's running and waiting executions of an automation (its `exit_when`
+    /// event arrived) as `exited`, each with a log row; answers how many.
+    func exitExecutions(automationID: Int64, email: EmailAddress, reason: String, at time: Timestamp) async throws -> Int
+
     func executions(_ query: ExecutionQuery) async throws -> [Execution]
     func execution(id: Int64) async throws -> Execution?
     func executionLogs(id: Int64) async throws -> [ExecutionLog]

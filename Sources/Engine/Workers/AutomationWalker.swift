@@ -121,6 +121,12 @@ public struct AutomationWalker: Service {
                     let matched = try await store.contact(walk.execution.contactEmail, matches: filter, at: now)
                     let label = Self.label(walk.graph, walk.nodeID)
                     steps.append((walk.execution.id, ExecutionStepper.afterCondition(walk.graph, at: walk.nodeID, matched: matched, label: label, now: now)))
+                case .checkEvent(let event, let since):
+                    guard case .activity(let condition) = event.filter else { continue }
+                    let found = try await store.hasActivity(
+                        of: walk.execution.contactEmail, matching: condition, since: since,
+                        excluding: walk.execution.triggerActivityID, at: now)
+                    steps.append((walk.execution.id, ExecutionStepper.afterEventCheck(walk.graph, at: walk.nodeID, found: found, now: now)))
                 }
             }
             let committed = try await store.commitSteps(steps, at: now)

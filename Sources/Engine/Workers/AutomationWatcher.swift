@@ -128,6 +128,8 @@ public struct AutomationWatcher: Service {
         // One transaction for the whole pass: a write per spawn held SQLite's single writer
         // hundreds of times a second under ingest.
         _ = try await store.spawnExecutions(spawns, at: now)
+        try await exits(automations, batch: batch, cursor: cursor, last: last, now: now)
+        try await resumeWaits(batch: batch, byID: byID, cursor: cursor, last: last, now: now)
         let safe = store.commitsInIDOrder ? last : state.safeCursor(after: cursor, seen: batch.map(\.id), now: now)
         guard safe > cursor else { return nil }
         try await store.saveWatchCursor(Self.cursorName, safe)
@@ -136,6 +138,51 @@ public struct AutomationWatcher: Service {
 }
 
 extension AutomationWatcher {
+    /// Ends the executions of automations whose `exit_when` event arrived for their contact.
+    func exits(_ automations: [Automation], batch: [Activity], cursor: Int64, last: Int64, now: Timestamp) async throws {
+        let types = Set(batch.map(\.type))
+        let byID = Dictionary(batch.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for automation in automations {
+            guard let exit = automation.definition.exitEvent, types.contains(exit.type),
+                case .activity(let condition) = exit.filter
+            else { continue }
+            var ended: Set<EmailAddress> = []
+            for id in try await store.activityIDs(after: cursor, through: last, matching: condition, at: now) {
+                guard let activity = byID[id], ended.insert(activity.contactEmail).inserted else { continue }
+                _ = try await store.exitExecutions(
+                    automationID: automation.id, email: activity.contactEmail, reason: "Exited: '\(exit.type)' arrived", at: now)
+            }
+        }
+    }
+
+    /// Moves on, through `event`, the waiting executions whose event arrived for their contact.
+    func resumeWaits(batch: [Activity], byID: [Int64: Activity], cursor: Int64, last: Int64, now: Timestamp) async throws {
+        let contacts = Array(Set(batch.map(\.contactEmail)))
+        let waiting = try await store.waitingExecutions(of: contacts)
+        guard !waiting.isEmpty else { return }
+        var graphs: [String: AutomationGraph] = [:]
+        var matches: [String: [Int64]] = [:]  // Activity ids per wait condition, read once per pass.
+        var steps: [(execution: Int64, step: StepCommit)] = []
+        for execution in waiting {
+            guard let nodeID = execution.currentNodeID else { continue }
+            let key = "\(execution.automationID):\(execution.version)"
+            if graphs[key] == nil, let document = try await store.automationGraph(id: execution.automationID, version: execution.version) {
+                graphs[key] = try? AutomationGraphParser.parse(document)
+            }
+            guard let graph = graphs[key], case .waitForEvent(let wait)? = graph.node(nodeID)?.step,
+                case .activity(let condition) = wait.event.filter
+            else { continue }
+            let matchKey = "\(key):\(nodeID)"
+            if matches[matchKey] == nil {
+                matches[matchKey] = try await store.activityIDs(after: cursor, through: last, matching: condition, at: now)
+            }
+            guard let arrived = matches[matchKey]?.first(where: { byID[$0]?.contactEmail == execution.contactEmail }) else { continue }
+            steps.append((execution.id, ExecutionStepper.eventArrived(graph, at: nodeID, type: wait.event.type, activityID: arrived, now: now)))
+        }
+        _ = try await store.commitSteps(steps, at: now)
+        if !steps.isEmpty { store.workSignals[.executions].notify() }
+    }
+
     /// `"dry_run": true` in the triggering event's data starts a dry-run execution.
     static func isDryRun(_ activity: Activity) -> Bool {
         guard activity.metadata.containsBytes(of: "dry_run") else { return false }

@@ -71,19 +71,21 @@ public struct AutomationDefinition: Sendable, Equatable {
         return json
     }
 
-    /// Why this automation cannot run yet, or `nil` when it can: `wait_for_event` and `webhook`
-    /// nodes and `exit_when` are accepted in drafts but not run by this release, and an
-    /// automation must not start what it cannot finish.
+    /// Why this automation cannot run yet, or `nil` when it can: `webhook` nodes are accepted
+    /// in drafts but not run by this release, and an automation must not start what it cannot
+    /// finish.
     public var cannotRunBecause: String? {
-        if exitWhen != nil { return "exit_when does not run yet" }
         guard let graph = try? parsedGraph() else { return "its graph is not valid" }
         for node in graph.nodes {
-            switch node.step {
-            case .waitForEvent, .webhook: return "node \"\(node.id)\" is a \(node.step.type), which does not run yet"
-            default: continue
-            }
+            if case .webhook = node.step { return "node \"\(node.id)\" is a webhook, which does not run yet" }
         }
         return nil
+    }
+
+    /// The parsed `exit_when` rule.
+    public var exitEvent: EventMatch? {
+        guard let object = exitWhen?.objectValue else { return nil }
+        return try? AutomationStepParser.eventMatch(object, nodeID: "exit_when")
     }
 
     /// The re-entry rule as the API writes it.

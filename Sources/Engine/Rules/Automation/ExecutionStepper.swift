@@ -36,6 +36,9 @@ public struct StepContext: Sendable {
 public enum StepPlan: Sendable {
     case commit(StepCommit)
     case checkCondition(Filter)
+    /// Whether the contact has an activity matching `event` that arrived since `since` (other
+    /// than the triggering one); then commit ``ExecutionStepper/afterEventCheck``.
+    case checkEvent(EventMatch, since: Timestamp)
 }
 
 /// The step functions of the automation graph (ENGINE.md §4), free of I/O: given the node an
@@ -97,8 +100,20 @@ public enum ExecutionStepper {
             return .checkCondition(condition.filter)
         case .exit:
             return .commit(StepCommit(move: .complete, logs: [ExecutionLog(at: now, nodeID: nodeID, action: "exit", outcome: .ok, message: "Exited")]))
-        case .waitForEvent, .webhook:
-            return .commit(fail(nodeID, "\(node.step.type) nodes do not run yet", now))
+        case .waitForEvent(let wait):
+            if resuming {
+                return .commit(
+                    StepCommit(
+                        move: move(graph, after: nodeID, through: .timeout),
+                        logs: [
+                            ExecutionLog(
+                                at: now, nodeID: nodeID, action: "wait_for_event", outcome: .ok,
+                                message: "Timed out waiting for '\(wait.event.type)'")
+                        ], onlyAt: nodeID))
+            }
+            return .checkEvent(wait.event, since: now.adding(seconds: -wait.lookbackSeconds))
+        case .webhook:
+            return .commit(fail(nodeID, "webhook nodes do not run yet", now))
         }
     }
 
@@ -113,6 +128,40 @@ public enum ExecutionStepper {
                 ExecutionLog(
                     at: now, nodeID: nodeID, action: "condition", outcome: .ok, message: "Condition \(name) is \(matched)")
             ])
+    }
+
+    /// The step of a `wait_for_event` once the store said whether its event had already arrived
+    /// (within the lookback): on through `event` at once, or wait until the timeout.
+    public static func afterEventCheck(_ graph: AutomationGraph, at nodeID: String, found: Bool, now: Timestamp) -> StepCommit {
+        guard case .waitForEvent(let wait)? = graph.node(nodeID)?.step else { return fail(nodeID, "not a wait_for_event", now) }
+        if found {
+            return StepCommit(
+                move: move(graph, after: nodeID, through: .event),
+                logs: [
+                    ExecutionLog(
+                        at: now, nodeID: nodeID, action: "wait_for_event", outcome: .ok,
+                        message: "Event '\(wait.event.type)' had already arrived")
+                ])
+        }
+        let until = now.adding(seconds: wait.timeoutSeconds)
+        return StepCommit(
+            move: .wait(node: nodeID, until: until),
+            logs: [
+                ExecutionLog(
+                    at: now, nodeID: nodeID, action: "wait_for_event", outcome: .waiting,
+                    message: "Waiting for '\(wait.event.type)' until \(RFC3339.format(until))")
+            ])
+    }
+
+    /// The step of a waiting execution whose event the watcher saw arrive.
+    public static func eventArrived(_ graph: AutomationGraph, at nodeID: String, type: String, activityID: Int64, now: Timestamp) -> StepCommit {
+        StepCommit(
+            move: move(graph, after: nodeID, through: .event),
+            logs: [
+                ExecutionLog(
+                    at: now, nodeID: nodeID, action: "wait_for_event", outcome: .ok, message: "Event '\(type)' arrived",
+                    detail: .object(["activity_id": .int(activityID)]))
+            ], onlyAt: nodeID)
     }
 
     private static func move(_ graph: AutomationGraph, after nodeID: String, through handle: AutomationHandle = .default) -> ExecutionMove {

@@ -102,9 +102,11 @@ extension PostgresStore {
     {
         guard
             let row = try await connection.query(
-                "SELECT status, contact_email FROM automation_executions WHERE id = \(id) FOR UPDATE", logger: logger
-            ).decode((String, String).self).first(where: { _ in true }),
-            let status = ExecutionStatus(rawValue: row.0), let email = EmailAddress(row.1), !status.isFinished
+                "SELECT status, contact_email, current_node_id FROM automation_executions WHERE id = \(id) FOR UPDATE",
+                logger: logger
+            ).decode((String, String, String?).self).first(where: { _ in true }),
+            let status = ExecutionStatus(rawValue: row.0), let email = EmailAddress(row.1), !status.isFinished,
+            step.onlyAt == nil || step.onlyAt == row.2
         else { return false }
         for effect in step.effects {
             switch effect {
@@ -137,6 +139,41 @@ extension PostgresStore {
                 WHERE e.status IN ('running', 'waiting') AND a.status = 'active'
                 """, logger: logger
             ).decode(Int64?.self).first { _ in true }?.map(Timestamp.init(microseconds:))
+        }
+    }
+
+    public func waitingExecutions(of emails: [EmailAddress]) async throws -> [Execution] {
+        guard !emails.isEmpty else { return [] }
+        let addresses = emails.map(\.value)
+        let rows = try await mapped { [self] in
+            try await client.query(
+                """
+                SELECT \(unescaped: Self.executionColumns) FROM automation_executions e
+                WHERE e.status = 'waiting' AND e.contact_email = ANY(\(addresses)) ORDER BY e.id
+                """, logger: logger
+            ).decode(ExecutionRow.self).collectAll()
+        }
+        return rows.compactMap(Self.execution)
+    }
+
+    public func exitExecutions(automationID: Int64, email: EmailAddress, reason: String, at time: Timestamp) async throws -> Int {
+        try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection in
+                let ids = try await connection.query(
+                    """
+                    UPDATE automation_executions SET status = 'exited', finished_at = cortex_ts(\(time.microseconds)),
+                        wake_up_at = NULL, locked_until = NULL, updated_at = cortex_ts(\(time.microseconds))
+                    WHERE automation_id = \(automationID) AND contact_email = \(email.value) AND status IN ('running', 'waiting')
+                    RETURNING id
+                    """, logger: logger
+                ).decode(Int64.self).collectAll()
+                for id in ids {
+                    try await Self.insertLogs(
+                        connection, execution: id, [ExecutionLog(at: time, nodeID: nil, action: "exit", outcome: .ok, message: reason)],
+                        logger: logger)
+                }
+                return ids.count
+            }
         }
     }
 

@@ -73,10 +73,10 @@ extension SQLiteStore {
 
     private static func commit(_ db: Database, _ id: Int64, _ step: StepCommit, at time: Timestamp) throws -> Bool {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT status, contact_email FROM automation_executions WHERE id = ?", arguments: [id]),
+            db, sql: "SELECT status, contact_email, current_node_id FROM automation_executions WHERE id = ?", arguments: [id]),
             let status = ExecutionStatus(rawValue: row["status"]), let email = EmailAddress(row["contact_email"] as String)
         else { return false }
-        guard !status.isFinished else { return false }
+        guard !status.isFinished, step.onlyAt == nil || step.onlyAt == row["current_node_id"] else { return false }
         for effect in step.effects {
             switch effect {
             case .enqueueEmail(let message): _ = try insertEmailJob(db, message, at: time)
@@ -110,6 +110,44 @@ extension SQLiteStore {
                     WHERE e.status IN ('running', 'waiting') AND a.status = 'active'
                     """
             ).map(Timestamp.init(microseconds:))
+        }
+    }
+
+    public func waitingExecutions(of emails: [EmailAddress]) async throws -> [Execution] {
+        guard !emails.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: emails.count).joined(separator: ", ")
+        return try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.executionColumns) FROM automation_executions e
+                    WHERE e.status = 'waiting' AND e.contact_email IN (\(placeholders)) ORDER BY e.id
+                    """,
+                arguments: StatementArguments(emails.map(\.value))
+            ).compactMap(Self.execution)
+        }
+    }
+
+    public func exitExecutions(automationID: Int64, email: EmailAddress, reason: String, at time: Timestamp) async throws -> Int {
+        try await write { db in
+            let ids = try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM automation_executions
+                    WHERE automation_id = ? AND contact_email = ? AND status IN ('running', 'waiting')
+                    """,
+                arguments: [automationID, email.value])
+            for id in ids {
+                try db.execute(
+                    sql: """
+                        UPDATE automation_executions SET status = 'exited', finished_at = ?, wake_up_at = NULL, locked_until = NULL,
+                            updated_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [time.microseconds, time.microseconds, id])
+                try Self.insertLogs(db, execution: id, [ExecutionLog(at: time, nodeID: nil, action: "exit", outcome: .ok, message: reason)])
+            }
+            return ids.count
         }
     }
 
