@@ -49,7 +49,9 @@ struct AppDependencies: Sendable {
         guard runsAutomations else { return [] }
         return [
             AutomationWatcher(store: store, clock: clock, logger: logger, startAfter: migrated),
-            AutomationWalker(store: store, clock: clock, defaultFrom: configuration.mailFrom, logger: logger, startAfter: migrated),
+            AutomationWalker(
+                store: store, clock: clock, webhooks: HTTPWebhookCaller(allowPrivate: configuration.webhookAllowPrivate),
+                defaultFrom: configuration.mailFrom, logger: logger, startAfter: migrated),
         ]
     }
 

@@ -30,11 +30,14 @@ import Testing
             suppressions: [])
     }
 
-    static func workers(_ store: any Store, _ clock: ManualWallClock) -> (AutomationWatcher, AutomationWalker) {
+    static func workers(_ store: any Store, _ clock: ManualWallClock, webhooks: ScriptedWebhookCaller = ScriptedWebhookCaller())
+        -> (AutomationWatcher, AutomationWalker)
+    {
         (
             // No gathering pause: the tests move the clock only for the delays they mean.
             AutomationWatcher(store: store, clock: clock, logger: StoreBackend.quietLogger, pause: { _ in }),
-            AutomationWalker(store: store, clock: clock, defaultFrom: "Shop <shop@example.com>", logger: StoreBackend.quietLogger)
+            AutomationWalker(
+                store: store, clock: clock, webhooks: webhooks, defaultFrom: "Shop <shop@example.com>", logger: StoreBackend.quietLogger)
         )
     }
 
@@ -261,6 +264,57 @@ import Testing
             #expect(try await execution("cy").status == .completed)
             #expect(try await store.contact(email: EmailAddress("cy@example.com")!)?.tags == ["Abandoned"])
             #expect(try await store.contact(email: EmailAddress("ada@example.com")!)?.tags == [])
+        }
+    }
+
+    static let hook = #"""
+        {"name": "Hook", "reentry": "always", "graph": {"nodes": [
+          {"id": "t", "type": "trigger", "data": {"event": "checkout.completed"}},
+          {"id": "hook", "type": "webhook", "data": {"url": "https://hooks.example.com/cortex", "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}},
+          {"id": "tag", "type": "add_tag", "data": {"tag": "Hooked"}}],
+         "edges": [{"id": "a", "source": "t", "target": "hook"}, {"id": "b", "source": "hook", "target": "tag"}]}}
+        """#
+
+    @Test(arguments: StoreBackend.enabled)
+    func aWebhookIsRetriedWithTheSameIDAndARefusalFailsTheExecution(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let clock = ManualWallClock(Self.t0)
+            let webhooks = ScriptedWebhookCaller([
+                .failed(reason: "HTTP 503", retryable: true), .delivered(status: 204), .failed(reason: "HTTP 410", retryable: false),
+            ])
+            let (watcher, walker) = Self.workers(store, clock, webhooks: webhooks)
+            let id = try await store.createAutomation(
+                try AutomationDefinition.parse(try #require(try JSONParser.parse(Array(Self.hook.utf8)).objectValue)), at: Self.t0)
+            _ = try await store.setAutomationStatus(id: id, from: .draft, to: .active, at: Self.t0)
+            _ = try await watcher.runOnce()
+            try await Self.purchase(store, "P2P", id: "one", at: Self.t0)
+            _ = try await watcher.runOnce()
+            _ = try await walker.runOnce()
+            let first = try #require(try await store.executions(ExecutionQuery(automationID: id)).first)
+            #expect(first.status == .waiting && first.wakeUpAt == Self.t0.adding(seconds: 30))
+            clock.advance(seconds: 30)
+            _ = try await walker.runOnce()
+            #expect(try await store.execution(id: first.id)?.status == .completed)
+            #expect(try await store.contact(email: Self.ada)?.tags == ["Hooked"])
+            #expect(webhooks.calls.map(\.id) == ["automation:\(first.id):hook", "automation:\(first.id):hook"])
+            let body = try JSONParser.parse(try #require(webhooks.calls.first).body)
+            #expect(body.objectValue?["contact"]?.objectValue?["email"] == .string("ada@example.com"))
+            #expect(body.objectValue?["event"]?.objectValue?["product"] == .string("P2P"))
+            #expect(try await store.executionLogs(id: first.id).map(\.message).contains("Called webhook https://hooks.example.com/cortex (HTTP 204)"))
+
+            // A refusal that waiting cannot help fails the execution with the reason.
+            try await Self.purchase(store, "P2P", id: "two", at: clock.now())
+            _ = try await watcher.runOnce()
+            _ = try await walker.runOnce()
+            let second = try #require(try await store.executions(ExecutionQuery(automationID: id)).first)
+            #expect(second.id != first.id && second.status == .failed)
+            #expect(try await store.executionLogs(id: second.id).last?.message == "Webhook https://hooks.example.com/cortex failed after 1 attempt: HTTP 410")
+
+            // A dry run never calls it.
+            try await Self.purchase(store, "P2P", id: "three", at: clock.now(), dryRun: true)
+            _ = try await watcher.runOnce()
+            _ = try await walker.runOnce()
+            #expect(webhooks.calls.count == 3)
         }
     }
 }

@@ -11,6 +11,7 @@ public struct AutomationWalker: Service {
 
     let store: any Store
     let clock: any WallClock
+    let webhooks: any WebhookCaller
     let defaultFrom: String?
     let leaseSeconds: Int64
     let batchSize: Int
@@ -22,11 +23,12 @@ public struct AutomationWalker: Service {
     static let maximumStepsPerClaim = 1_000
 
     public init(
-        store: any Store, clock: any WallClock, defaultFrom: String?, leaseSeconds: Int64 = 60, batchSize: Int = 50,
-        logger: Logger, startAfter: StartupGate? = nil
+        store: any Store, clock: any WallClock, webhooks: any WebhookCaller, defaultFrom: String?, leaseSeconds: Int64 = 60,
+        batchSize: Int = 50, logger: Logger, startAfter: StartupGate? = nil
     ) {
         self.store = store
         self.clock = clock
+        self.webhooks = webhooks
         self.defaultFrom = defaultFrom
         self.leaseSeconds = leaseSeconds
         self.batchSize = batchSize
@@ -127,6 +129,16 @@ public struct AutomationWalker: Service {
                         of: walk.execution.contactEmail, matching: condition, since: since,
                         excluding: walk.execution.triggerActivityID, at: now)
                     steps.append((walk.execution.id, ExecutionStepper.afterEventCheck(walk.graph, at: walk.nodeID, found: found, now: now)))
+                case .callWebhook(let call):
+                    // Made before the commit: a crash between them repeats the call, with the same
+                    // `webhook-id`, which is what lets the receiver drop it.
+                    let attempt = try await store.executionLogs(id: walk.execution.id)
+                        .filter { $0.nodeID == walk.nodeID && $0.action == "webhook" && $0.outcome == .waiting }.count + 1
+                    let result = await webhooks.call(call)
+                    steps.append((
+                        walk.execution.id,
+                        ExecutionStepper.afterWebhook(walk.graph, at: walk.nodeID, url: call.url.text, result: result, attempt: attempt, now: now)
+                    ))
                 }
             }
             let committed = try await store.commitSteps(steps, at: now)

@@ -35,6 +35,9 @@ struct CortexConfiguration: Sendable {
     /// Days the archive keeps raw bodies and headers (`CORTEX_ARCHIVE_RETENTION_DAYS`); 0 keeps
     /// them forever.
     var archiveRetentionDays = 30
+    /// `CORTEX_WEBHOOK_ALLOW_PRIVATE=1`: webhook nodes may call loopback, link-local and private
+    /// addresses (off by default: a graph must not reach into Cortex's own network).
+    var webhookAllowPrivate = false
     var logLevel: Logger.Level = .notice
     /// `CORTEX_HTTP_HEADER_TIMEOUT`: a request head must be complete this long after its first
     /// byte (and a fresh connection must send one), and a body may not stall longer.
@@ -138,6 +141,12 @@ struct CortexConfiguration: Sendable {
                 throw ConfigurationError("CORTEX_SEND_RATE must be a number of messages per second above 0, got \"\(rate)\"")
             }
             sendRate = value
+        }
+        if let allow = Self.nonEmpty(reader.string(forKey: "cortex.webhook.allow.private")) {
+            guard ["0", "1", "true", "false"].contains(allow.lowercased()) else {
+                throw ConfigurationError("CORTEX_WEBHOOK_ALLOW_PRIVATE must be 1 or 0, got \"\(allow)\"")
+            }
+            webhookAllowPrivate = allow == "1" || allow.lowercased() == "true"
         }
         if let days = Self.nonEmpty(reader.string(forKey: "cortex.archive.retention.days")) {
             guard let value = Int(days), (0...36_500).contains(value) else {

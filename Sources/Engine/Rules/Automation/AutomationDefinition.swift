@@ -71,15 +71,10 @@ public struct AutomationDefinition: Sendable, Equatable {
         return json
     }
 
-    /// Why this automation cannot run yet, or `nil` when it can: `webhook` nodes are accepted
-    /// in drafts but not run by this release, and an automation must not start what it cannot
-    /// finish.
+    /// Why this automation cannot run, or `nil` when it can: only a graph changed behind
+    /// Cortex's back (every saved graph was validated).
     public var cannotRunBecause: String? {
-        guard let graph = try? parsedGraph() else { return "its graph is not valid" }
-        for node in graph.nodes {
-            if case .webhook = node.step { return "node \"\(node.id)\" is a webhook, which does not run yet" }
-        }
-        return nil
+        (try? parsedGraph()) == nil ? "its graph is not valid" : nil
     }
 
     /// The parsed `exit_when` rule.

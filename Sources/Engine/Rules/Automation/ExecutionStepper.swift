@@ -39,6 +39,8 @@ public enum StepPlan: Sendable {
     /// Whether the contact has an activity matching `event` that arrived since `since` (other
     /// than the triggering one); then commit ``ExecutionStepper/afterEventCheck``.
     case checkEvent(EventMatch, since: Timestamp)
+    /// Call the webhook, then commit ``ExecutionStepper/afterWebhook``.
+    case callWebhook(WebhookCall)
 }
 
 /// The step functions of the automation graph (ENGINE.md §4), free of I/O: given the node an
@@ -112,8 +114,22 @@ public enum ExecutionStepper {
                         ], onlyAt: nodeID))
             }
             return .checkEvent(wait.event, since: now.adding(seconds: -wait.lookbackSeconds))
-        case .webhook:
-            return .commit(fail(nodeID, "webhook nodes do not run yet", now))
+        case .webhook(let webhook):
+            guard let url = WebhookURL(webhook.url) else { return .commit(fail(nodeID, "the webhook URL is not valid", now)) }
+            if context.dryRun {
+                return onward(
+                    [], ExecutionLog(at: now, nodeID: nodeID, action: "webhook", outcome: .skipped, message: "Would call webhook \(url.text) (dry run)"))
+            }
+            let body = JSON.object([
+                "contact": TemplateModel.contact(context.contact), "event": context.event,
+                "execution": .object([
+                    "id": .int(context.executionID), "automation_id": .int(context.automationID), "node_id": .string(nodeID),
+                ]),
+            ])
+            var bytes: [UInt8] = []
+            body.write(into: &bytes)
+            return .callWebhook(
+                WebhookCall(url: url, id: "automation:\(context.executionID):\(nodeID)", timestamp: now, body: bytes, secret: webhook.secret))
         }
     }
 
@@ -151,6 +167,35 @@ public enum ExecutionStepper {
                     at: now, nodeID: nodeID, action: "wait_for_event", outcome: .waiting,
                     message: "Waiting for '\(wait.event.type)' until \(RFC3339.format(until))")
             ])
+    }
+
+    /// The most calls a webhook node makes before its execution fails.
+    public static let webhookAttempts = 5
+
+    /// The step after a webhook call, its `attempt`-th (from 1): on when delivered; a retryable
+    /// failure waits 30 s, then 60, 120, 240, and the last fails the execution, as does any
+    /// failure that waiting cannot help.
+    public static func afterWebhook(_ graph: AutomationGraph, at nodeID: String, url: String, result: WebhookResult, attempt: Int, now: Timestamp)
+        -> StepCommit
+    {
+        switch result {
+        case .delivered(let status):
+            return StepCommit(
+                move: move(graph, after: nodeID),
+                logs: [ExecutionLog(at: now, nodeID: nodeID, action: "webhook", outcome: .ok, message: "Called webhook \(url) (HTTP \(status))")])
+        case .failed(let reason, let retryable) where retryable && attempt < webhookAttempts:
+            let until = now.adding(seconds: 30 << Int64(attempt - 1))
+            return StepCommit(
+                move: .wait(node: nodeID, until: until),
+                logs: [
+                    ExecutionLog(
+                        at: now, nodeID: nodeID, action: "webhook", outcome: .waiting,
+                        message: "Webhook \(url) failed (\(reason)); retrying at \(RFC3339.format(until))",
+                        detail: .object(["attempt": .int(attempt)]))
+                ])
+        case .failed(let reason, _):
+            return fail(nodeID, "Webhook \(url) failed after \(attempt) attempt\(attempt == 1 ? "" : "s"): \(reason)", now)
+        }
     }
 
     /// The step of a waiting execution whose event the watcher saw arrive.
