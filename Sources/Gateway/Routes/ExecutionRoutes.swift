@@ -42,13 +42,13 @@ struct ExecutionRoutes {
                 ]))
         }
         routes.add(.get, "/v1/executions/{id}") { _, context in
-            let execution = try await found(try id(context))
+            let execution = try await found(try PathID.parse(context, "execution"))
             var body = Self.json(execution).objectValue ?? JSONObject()
             body.members.append((key: "logs", value: .array(try await store.executionLogs(id: execution.id).map(Self.json))))
             return JSONResponse.make(.ok, .object(body))
         }
         routes.add(.post, "/v1/executions/{id}/cancel") { _, context in
-            let id = try id(context)
+            let id = try PathID.parse(context, "execution")
             guard let execution = try await store.cancelExecution(id: id, at: clock.now()) else {
                 throw APIError.notFound("no execution \(id)")
             }
@@ -57,13 +57,6 @@ struct ExecutionRoutes {
             }
             return JSONResponse.make(.ok, Self.json(execution))
         }
-    }
-
-    private func id(_ context: BasicRequestContext) throws -> Int64 {
-        guard let id = context.parameters.get("id").flatMap({ Int64($0) }), id > 0 else {
-            throw APIError.notFound("no execution with that id")
-        }
-        return id
     }
 
     private func found(_ id: Int64) async throws -> Execution {

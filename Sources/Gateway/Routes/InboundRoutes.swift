@@ -24,10 +24,7 @@ struct InboundRoutes {
             return JSONResponse.make(.ok, .object(["data": .array(events.map(ResourceJSON.inbound))]))
         }
         routes.add(.post, "/v1/inbound/{id}/replay") { request, context in
-            guard let id = context.parameters.get("id").flatMap({ Int64($0) }) else {
-                throw APIError.notFound("no archived delivery with that id")
-            }
-            return try await replay(id)
+            try await replay(try PathID.parse(context, "archived delivery"))
         }
     }
 

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Hummingbird
 
 /// The `limit` query parameter every listing takes.
 enum ListLimit {
@@ -12,6 +13,16 @@ enum ListLimit {
             throw APIError.invalidParameter("limit", "must be an integer from 1 to \(maximum)")
         }
         return limit
+    }
+}
+
+/// The `{id}` of a resource path: a positive integer, or a 404 naming what has no such id.
+enum PathID {
+    static func parse(_ context: BasicRequestContext, _ what: String) throws -> Int64 {
+        guard let id = context.parameters.get("id").flatMap({ Int64($0) }), id > 0 else {
+            throw APIError.notFound("no \(what) with that id")
+        }
+        return id
     }
 }
 

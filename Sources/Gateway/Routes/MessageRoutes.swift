@@ -47,9 +47,9 @@ struct MessageRoutes {
             return JSONResponse.make(.accepted, .object(["data": .array(results)]))
         }
         routes.add(.get, "/v1/messages/{id}") { request, context in
-            guard let id = context.parameters.get("id").flatMap({ Int64($0) }),
-                let job = try await store.emailJob(id: id)
-            else { throw APIError.notFound("no message with that id") }
+            guard let job = try await store.emailJob(id: try PathID.parse(context, "message")) else {
+                throw APIError.notFound("no message with that id")
+            }
             return JSONResponse.make(.ok, ResourceJSON.message(job, duplicate: nil, withContent: true))
         }
         routes.add(.get, "/v1/messages") { request, _ in

@@ -33,10 +33,10 @@ struct SmartListRoutes {
                 ]))
         }
         routes.add(.get, "/v1/lists/{id}") { _, context in
-            JSONResponse.make(.ok, try await listJSON(try await found(try id(context))))
+            JSONResponse.make(.ok, try await listJSON(try await found(try PathID.parse(context, "smart list"))))
         }
         routes.add(.put, "/v1/lists/{id}") { request, context in
-            let id = try id(context)
+            let id = try PathID.parse(context, "smart list")
             _ = try await found(id)
             let (name, document) = try await listBody(request)
             try await checkReferences(document, replacing: id)
@@ -46,7 +46,7 @@ struct SmartListRoutes {
             return JSONResponse.make(.ok, try await listJSON(try await found(id)))
         }
         routes.add(.delete, "/v1/lists/{id}") { _, context in
-            let id = try id(context)
+            let id = try PathID.parse(context, "smart list")
             _ = try await found(id)
             // A list another list names would leave that one unusable; say which instead.
             for other in try await store.smartLists() where other.id != id {
@@ -58,19 +58,12 @@ struct SmartListRoutes {
             return Response(status: .noContent)
         }
         routes.add(.get, "/v1/lists/{id}/members") { request, context in
-            let list = try await found(try id(context))
+            let list = try await found(try PathID.parse(context, "smart list"))
             return JSONResponse.make(
                 .ok,
                 try await ContactPage.json(
                     try FilterParser.parse(list.filter), parameters: request.uri.queryParameters, store: store, at: clock.now()))
         }
-    }
-
-    private func id(_ context: BasicRequestContext) throws -> Int64 {
-        guard let id = context.parameters.get("id").flatMap({ Int64($0) }), id > 0 else {
-            throw APIError.notFound("no smart list with that id")
-        }
-        return id
     }
 
     private func found(_ id: Int64) async throws -> SmartList {
