@@ -30,6 +30,14 @@ import Testing
             suppressions: [])
     }
 
+    /// Saves `definition`, activates it and lets the watcher note where the feed stands.
+    static func activated(_ definition: AutomationDefinition, in store: any Store, watcher: AutomationWatcher) async throws -> Int64 {
+        let id = try await store.createAutomation(definition, at: t0)
+        _ = try await store.setAutomationStatus(id: id, from: .draft, to: .active, at: t0)
+        _ = try await watcher.runOnce()
+        return id
+    }
+
     static func workers(_ store: any Store, _ clock: ManualWallClock, webhooks: ScriptedWebhookCaller = ScriptedWebhookCaller())
         -> (AutomationWatcher, AutomationWalker)
     {
@@ -50,11 +58,11 @@ import Testing
             _ = try await store.setAutomationStatus(id: id, from: .draft, to: .active, at: Self.t0)
             // The first pass only notes where the activity feed stands: history never triggers.
             try await Self.purchase(store, "P2P", id: "before", at: Self.t0)
-            #expect(try await watcher.runOnce() == nil)
+            #expect(try await watcher.runOnce() == .stayed)
 
             try await Self.purchase(store, "Figma", id: "other-product", at: Self.t0)
             try await Self.purchase(store, "P2P", id: "evt_1", at: Self.t0)
-            #expect(try await watcher.runOnce() != nil)
+            #expect(try await watcher.runOnce() == .moved(read: 2))
             let spawned = try await store.executions(ExecutionQuery(automationID: id))
             #expect(spawned.count == 1)
             let execution = try #require(spawned.first)
@@ -101,9 +109,7 @@ import Testing
         try await backend.withStore { store in
             let clock = ManualWallClock(Self.t0)
             let (watcher, walker) = Self.workers(store, clock)
-            let id = try await store.createAutomation(try Self.welcome(reentry: "always"), at: Self.t0)
-            _ = try await store.setAutomationStatus(id: id, from: .draft, to: .active, at: Self.t0)
-            _ = try await watcher.runOnce()
+            let id = try await Self.activated(try Self.welcome(reentry: "always"), in: store, watcher: watcher)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await watcher.run() }
                 group.addTask { try await walker.run() }
@@ -129,9 +135,7 @@ import Testing
         try await backend.withStore { store in
             let clock = ManualWallClock(Self.t0)
             let (watcher, walker) = Self.workers(store, clock)
-            let id = try await store.createAutomation(try Self.welcome(), at: Self.t0)
-            _ = try await store.setAutomationStatus(id: id, from: .draft, to: .active, at: Self.t0)
-            _ = try await watcher.runOnce()
+            let id = try await Self.activated(try Self.welcome(), in: store, watcher: watcher)
             try await Self.purchase(store, "P2P", id: "evt_1", at: Self.t0)
             _ = try await watcher.runOnce()
             _ = try await store.setAutomationStatus(id: id, from: .active, to: .paused, at: Self.t0)
@@ -153,7 +157,7 @@ import Testing
             _ = try await watcher.runOnce()  // The cursor starts where the feed stands.
             let id = try await store.createAutomation(try Self.welcome(reentry: "always"), at: Self.t0)
             try await Self.purchase(store, "P2P", id: "while-draft", at: Self.t0)
-            #expect(try await watcher.runOnce() == nil)  // Nothing active: nothing read.
+            #expect(try await watcher.runOnce() == .noAutomations)  // Nothing read.
             _ = try await store.setAutomationStatus(id: id, from: .draft, to: .active, at: Self.t0)
             try await Self.purchase(store, "P2P", id: "after", at: Self.t0)
             _ = try await watcher.runOnce()
@@ -172,9 +176,7 @@ import Testing
         try await backend.withStore { store in
             let clock = ManualWallClock(Self.t0)
             let (watcher, walker) = Self.workers(store, clock)
-            let id = try await store.createAutomation(try Self.welcome(), at: Self.t0)
-            _ = try await store.setAutomationStatus(id: id, from: .draft, to: .active, at: Self.t0)
-            _ = try await watcher.runOnce()
+            let id = try await Self.activated(try Self.welcome(), in: store, watcher: watcher)
             try await Self.purchase(store, "P2P", id: "dry", at: Self.t0, dryRun: true)
             _ = try await watcher.runOnce()
             _ = try await walker.runOnce()
@@ -228,10 +230,7 @@ import Testing
             let clock = ManualWallClock(Self.t0)
             let (watcher, walker) = Self.workers(store, clock)
             let definition = try AutomationDefinition.parse(try #require(try JSONParser.parse(Array(Self.cart.utf8)).objectValue))
-            #expect(definition.cannotRunBecause == nil)
-            let id = try await store.createAutomation(definition, at: Self.t0)
-            _ = try await store.setAutomationStatus(id: id, from: .draft, to: .active, at: Self.t0)
-            _ = try await watcher.runOnce()
+            let id = try await Self.activated(definition, in: store, watcher: watcher)
             // Bo completed a checkout a minute before starting one: the lookback finds it.
             try await Self.event(store, "checkout.completed", "bo", id: "bo-done", at: Self.t0)
             clock.advance(seconds: 60)

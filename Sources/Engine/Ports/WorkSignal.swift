@@ -58,6 +58,19 @@ public final class WorkSignal: Sendable {
     }
 }
 
+extension WorkSignal {
+    /// Returns after the next `notify()` or, when `deadline` is given, once `clock` reaches it,
+    /// whichever comes first: how an idle worker sleeps until new work or its next due time.
+    public func wait(orUntil deadline: Timestamp?, on clock: any WallClock) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.wait() }
+            if let deadline { group.addTask { try? await clock.sleep(until: deadline) } }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
 /// Which kind of worker a wake-up is for. Each has its own ``WorkSignal`` (and on PostgreSQL its
 /// own NOTIFY channel), so a wake-up meant for one kind is never taken by another's wait: with
 /// one signal for all, a notify for the sender set the one pending flag, and whichever worker

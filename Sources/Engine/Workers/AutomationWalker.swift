@@ -53,15 +53,7 @@ public struct AutomationWalker: Service {
 
     /// Sleeps until an execution is spawned or woken (any instance) or the earliest wait ends.
     private func waitForWork() async throws {
-        let due = try await store.nextExecutionDue()
-        let signal = store.workSignals[.executions]
-        let clock = clock
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await signal.wait() }
-            if let due { group.addTask { try? await clock.sleep(until: due) } }
-            await group.next()
-            group.cancelAll()
-        }
+        await store.workSignals[.executions].wait(orUntil: try await store.nextExecutionDue(), on: clock)
     }
 
     /// An execution being walked in this pass: where it is and what its steps read.

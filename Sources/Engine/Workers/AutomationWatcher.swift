@@ -52,18 +52,17 @@ public struct AutomationWatcher: Service {
             await startAfter?.waitUnlessCancelled()
             while !Task.isCancelled {
                 do {
-                    let before = try await store.watchCursor(Self.cursorName)
-                    if try await !anyActive() {
+                    switch try await runOnce() {
+                    case .noAutomations:
                         // Ingest wakes the watcher on every commit; with nothing to match it
                         // sleeps through them until an automation is activated.
                         await store.workSignals[.automations].wait()
-                        continue
-                    }
-                    let moved = try await runOnce()
-                    if moved == nil {
-                        try await waitForWork()
-                    } else if let moved, let before, moved - before < Int64(batchSize) {
+                    case .stayed:
+                        await waitForWork()
+                    case .moved(let read) where read < batchSize:
                         try await pause(Self.gathering)
+                    case .moved:
+                        continue  // A full batch: more are waiting.
                     }
                 } catch {
                     if Task.isCancelled { return }
@@ -74,37 +73,34 @@ public struct AutomationWatcher: Service {
         }
     }
 
-    private func anyActive() async throws -> Bool {
-        try await store.automations().contains { $0.status == .active }
+    private func waitForWork() async {
+        await store.workSignals[.activities].wait(orUntil: state.earliestDeadline, on: clock)
     }
 
-    private func waitForWork() async throws {
-        let signal = store.workSignals[.activities]
-        let clock = clock
-        let gapDeadline = state.earliestDeadline
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await signal.wait() }
-            if let gapDeadline { group.addTask { try? await clock.sleep(until: gapDeadline) } }
-            await group.next()
-            group.cancelAll()
-        }
+    /// What one pass did.
+    public enum Pass: Sendable, Equatable {
+        /// No automation is active: nothing was read.
+        case noAutomations
+        /// The cursor did not move: nothing new, a gap still waited for, or the first start.
+        case stayed
+        /// The cursor moved past the activities read (`read` of them).
+        case moved(read: Int)
     }
 
-    /// One pass over the activities after the cursor: answers the cursor it moved to, or `nil`
-    /// when it could not move (nothing new, or waiting on a gap).
+    /// One pass over the activities after the cursor.
     @discardableResult
-    public func runOnce() async throws -> Int64? {
+    public func runOnce() async throws -> Pass {
         guard let cursor = try await store.watchCursor(Self.cursorName) else {
             // The first start: automations match what arrives from now on, not the history.
             try await store.saveWatchCursor(Self.cursorName, try await store.latestActivityID())
-            return nil
+            return .stayed
         }
         // Nothing to match: leave the activities unread. Activating the first automation moves
         // the cursor to the newest activity (``AutomationRepository/setAutomationStatus``).
         let automations = try await store.automations().filter { $0.status == .active }
-        guard !automations.isEmpty else { return nil }
+        guard !automations.isEmpty else { return .noAutomations }
         let batch = try await store.activities(after: cursor, limit: batchSize)
-        guard let last = batch.last?.id else { return nil }
+        guard let last = batch.last?.id else { return .stayed }
         let now = clock.now()
         let byID = Dictionary(batch.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let types = Set(batch.map(\.type))
@@ -128,20 +124,20 @@ public struct AutomationWatcher: Service {
         // One transaction for the whole pass: a write per spawn held SQLite's single writer
         // hundreds of times a second under ingest.
         _ = try await store.spawnExecutions(spawns, at: now)
-        try await exits(automations, batch: batch, cursor: cursor, last: last, now: now)
+        try await exits(automations, types: types, byID: byID, cursor: cursor, last: last, now: now)
         try await resumeWaits(batch: batch, byID: byID, cursor: cursor, last: last, now: now)
         let safe = store.commitsInIDOrder ? last : state.safeCursor(after: cursor, seen: batch.map(\.id), now: now)
-        guard safe > cursor else { return nil }
+        guard safe > cursor else { return .stayed }
         try await store.saveWatchCursor(Self.cursorName, safe)
-        return safe
+        return .moved(read: batch.count)
     }
 }
 
 extension AutomationWatcher {
     /// Ends the executions of automations whose `exit_when` event arrived for their contact.
-    func exits(_ automations: [Automation], batch: [Activity], cursor: Int64, last: Int64, now: Timestamp) async throws {
-        let types = Set(batch.map(\.type))
-        let byID = Dictionary(batch.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    func exits(
+        _ automations: [Automation], types: Set<String>, byID: [Int64: Activity], cursor: Int64, last: Int64, now: Timestamp
+    ) async throws {
         for automation in automations {
             guard let exit = automation.definition.exitEvent, types.contains(exit.type),
                 case .activity(let condition) = exit.filter

@@ -68,17 +68,7 @@ public struct SenderWorker: Service {
 
     /// Sleeps until a message is queued (any instance) or the next retry is due, by the clock.
     private func waitForWork() async throws {
-        let due = try await store.nextEmailDue()
-        let signal = store.workSignals[.email]
-        let clock = clock
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await signal.wait() }
-            if let due {
-                group.addTask { try? await clock.sleep(until: due) }
-            }
-            await group.next()
-            group.cancelAll()
-        }
+        await store.workSignals[.email].wait(orUntil: try await store.nextEmailDue(), on: clock)
     }
 
     /// The most messages one pass claims. Pacing happens after the claim, so at a low rate the
