@@ -20,10 +20,10 @@ struct AutomationRoutes {
             return JSONResponse.make(.ok, .object(["data": .array(data)]))
         }
         routes.add(.get, "/v1/automations/{id}") { _, context in
-            JSONResponse.make(.ok, try await json(try await found(try id(context))))
+            JSONResponse.make(.ok, try await json(try await found(try PathID.parse(context, "automation"))))
         }
         routes.add(.put, "/v1/automations/{id}") { request, context in
-            let id = try id(context)
+            let id = try PathID.parse(context, "automation")
             let definition = try AutomationDefinition.parse(try await body(request))
             do {
                 guard let updated = try await store.updateAutomation(id: id, definition, at: clock.now()) else {
@@ -36,7 +36,7 @@ struct AutomationRoutes {
         }
         for action in AutomationAction.allCases {
             routes.add(.post, "/v1/automations/{id}/\(action.rawValue)") { _, context in
-                JSONResponse.make(.ok, try await json(try await move(try id(context), action)))
+                JSONResponse.make(.ok, try await json(try await move(try PathID.parse(context, "automation"), action)))
             }
         }
     }
@@ -50,9 +50,6 @@ struct AutomationRoutes {
                 "cannot \(action.rawValue) automation \(id): it is \(current.status.rawValue)")
         }
         guard next != current.status else { return current }
-        if next == .active, let problem = current.definition.cannotRunBecause {
-            throw APIError(.conflict, code: "not_runnable", "cannot activate automation \(id): \(problem)")
-        }
         do {
             guard let moved = try await store.setAutomationStatus(id: id, from: current.status, to: next, at: clock.now()) else {
                 throw APIError.notFound("no automation \(id)")
@@ -65,13 +62,6 @@ struct AutomationRoutes {
 
     private func body(_ request: Request) async throws -> JSONObject {
         try InboundPayload.parseObject(try await BodyLimit.collect(request))
-    }
-
-    private func id(_ context: BasicRequestContext) throws -> Int64 {
-        guard let id = context.parameters.get("id").flatMap({ Int64($0) }), id > 0 else {
-            throw APIError.notFound("no automation with that id")
-        }
-        return id
     }
 
     private func found(_ id: Int64) async throws -> Automation {

@@ -71,12 +71,6 @@ public struct AutomationDefinition: Sendable, Equatable {
         return json
     }
 
-    /// Why this automation cannot run, or `nil` when it can: only a graph changed behind
-    /// Cortex's back (every saved graph was validated).
-    public var cannotRunBecause: String? {
-        (try? parsedGraph()) == nil ? "its graph is not valid" : nil
-    }
-
     /// The parsed `exit_when` rule.
     public var exitEvent: EventMatch? {
         guard let object = exitWhen?.objectValue else { return nil }

@@ -93,7 +93,9 @@ extension PostgresStore {
         if steps.contains(where: { $0.step.effects.contains { if case .enqueueEmail = $0 { true } else { false } } }) {
             workSignals[.email].notify()
         }
-        workSignals[.activities].notify()  // Tag changes are activities.
+        if steps.contains(where: { $0.step.effects.contains { if case .enqueueEmail = $0 { false } else { true } } }) {
+            workSignals[.activities].notify()  // Tag changes write activities other automations may start on.
+        }
         return committed
     }
 

@@ -1,10 +1,14 @@
 import GRDB
 
 extension SQLiteStore {
-    static let executionColumns = """
-        e.id, e.automation_id, e.version, e.contact_email, e.trigger_activity_id, e.status, e.current_node_id,
-        e.wake_up_at, e.dry_run, e.created_at, e.finished_at
+    /// An execution's columns as `Self.execution(_:)` reads them, unqualified (a `RETURNING` list).
+    static let executionColumnNames = """
+        id, automation_id, version, contact_email, trigger_activity_id, status, current_node_id,
+        wake_up_at, dry_run, created_at, finished_at
         """
+    /// The same, of `automation_executions e`.
+    static let executionColumns = executionColumnNames.split(separator: ",")
+        .map { "e." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
 
     public func spawnExecutions(_ spawns: [ExecutionSpawn], at time: Timestamp) async throws -> [Int64?] {
         guard !spawns.isEmpty else { return [] }
@@ -54,7 +58,7 @@ extension SQLiteStore {
                         WHERE x.status IN ('running', 'waiting') AND x.wake_up_at <= ? AND a.status = 'active'
                           AND (x.locked_until IS NULL OR x.locked_until <= ?)
                         ORDER BY x.wake_up_at, x.id LIMIT ?)
-                    RETURNING \(Self.executionColumns.replacingOccurrences(of: "e.", with: ""))
+                    RETURNING \(Self.executionColumnNames)
                     """,
                 arguments: [now.adding(seconds: leaseSeconds).microseconds, now.microseconds, now.microseconds, limit]
             ).compactMap(Self.execution).sorted { $0.id < $1.id }
@@ -67,7 +71,9 @@ extension SQLiteStore {
         if steps.contains(where: { $0.step.effects.contains { if case .enqueueEmail = $0 { true } else { false } } }) {
             workSignals[.email].notify()
         }
-        workSignals[.activities].notify()  // Tag changes are activities.
+        if steps.contains(where: { $0.step.effects.contains { if case .enqueueEmail = $0 { false } else { true } } }) {
+            workSignals[.activities].notify()  // Tag changes write activities other automations may start on.
+        }
         return committed
     }
 
