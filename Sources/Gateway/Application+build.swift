@@ -143,7 +143,9 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
     MessageRoutes(store: store, clock: clock, defaultFrom: dependencies.configuration.mailFrom).register(on: routes)
     ReadRoutes(store: store).register(on: routes)
     SmartListRoutes(store: store, clock: clock).register(on: routes)
-    AutomationRoutes(store: store, clock: clock).register(on: routes)
+    AutomationRoutes(
+        store: store, simulation: AutomationSimulation(store: store, defaultFrom: dependencies.configuration.mailFrom), clock: clock
+    ).register(on: routes)
     ExecutionRoutes(store: store, clock: clock).register(on: routes)
     DirectoryRoutes(store: store, clock: clock).register(on: routes)
     ImportRoutes(store: store, clock: clock).register(on: routes)

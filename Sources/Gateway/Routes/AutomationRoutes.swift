@@ -3,9 +3,10 @@ import Hummingbird
 
 /// Automations (ENGINE.md §4): create, list, read and replace them (a replacement after an
 /// execution started becomes a new version), and move them between draft, active, paused and
-/// archived.
+/// archived; simulate one on a virtual clock.
 struct AutomationRoutes {
     let store: any AutomationRepository
+    let simulation: AutomationSimulation
     let clock: any WallClock
 
     func register(on routes: RouteRegistrar) {
@@ -33,6 +34,15 @@ struct AutomationRoutes {
             } catch let error as StoreError where error.kind == .conflict {
                 throw APIError(.conflict, code: "automation_archived", "automation \(id) is archived and can no longer change")
             }
+        }
+        routes.add(.post, "/v1/automations/{id}/simulate") { request, context in
+            let automation = try await found(try PathID.parse(context, "automation"))
+            let definition = automation.definition
+            let base = SimulationBase(
+                graph: try definition.parsedGraph(), automationID: automation.id, reentry: definition.reentry,
+                exitWhen: definition.exitEvent, timezone: definition.timezone)
+            let input = try SimulationRequest.parse(try await body(request), into: base)
+            return JSONResponse.make(.ok, SimulationRequest.json(try await simulation.run(input, at: clock.now())))
         }
         for action in AutomationAction.allCases {
             routes.add(.post, "/v1/automations/{id}/\(action.rawValue)") { _, context in

@@ -198,6 +198,16 @@ public enum ExecutionStepper {
         }
     }
 
+    /// The step of a webhook node in a simulation, which never calls it: on as if delivered.
+    public static func simulatedWebhook(_ graph: AutomationGraph, at nodeID: String, url: String, now: Timestamp) -> StepCommit {
+        StepCommit(
+            move: move(graph, after: nodeID),
+            logs: [
+                ExecutionLog(
+                    at: now, nodeID: nodeID, action: "webhook", outcome: .skipped, message: "Would call webhook \(url) (simulation: not called)")
+            ])
+    }
+
     /// The step of a waiting execution whose event the watcher saw arrive.
     public static func eventArrived(_ graph: AutomationGraph, at nodeID: String, type: String, activityID: Int64, now: Timestamp) -> StepCommit {
         StepCommit(

@@ -42,6 +42,32 @@ public struct DirectoryStatement: Sendable, Equatable {
         return statement
     }
 
+    /// `1` when `email` has an activity that passes `test` (``FilterCompiler/compileActivityTest``),
+    /// received at or after `since`, other than activity `excluding` (a wait's lookback, which
+    /// leaves out the triggering activity).
+    public static func activity(
+        _ test: CompiledFilter, of email: String, receivedSince since: Timestamp, excluding: Int64, _ dialect: SQLDialect
+    ) -> DirectoryStatement {
+        var statement = DirectoryStatement(sql: "SELECT 1 FROM crm_activities a WHERE " + test.sql, bindings: test.bindings)
+        statement.sql += " AND a.contact_email = " + statement.bind(.text(email), dialect)
+        statement.sql += " AND a.received_at >= " + statement.bindTime(since, dialect)
+        statement.sql += " AND a.id <> " + statement.bind(.integer(excluding), dialect) + " LIMIT 1"
+        return statement
+    }
+
+    /// `1` when activity `id` passes `test`.
+    public static func activity(_ test: CompiledFilter, id: Int64, _ dialect: SQLDialect) -> DirectoryStatement {
+        var statement = DirectoryStatement(sql: "SELECT 1 FROM crm_activities a WHERE " + test.sql, bindings: test.bindings)
+        statement.sql += " AND a.id = " + statement.bind(.integer(id), dialect)
+        return statement
+    }
+
+    /// A time as each store keeps it: integer microseconds on SQLite, `timestamptz` on PostgreSQL.
+    private mutating func bindTime(_ time: Timestamp, _ dialect: SQLDialect) -> String {
+        let placeholder = bind(.integer(time.microseconds), dialect)
+        return dialect == .sqlite ? placeholder : "cortex_ts(\(placeholder)::bigint)"
+    }
+
     private mutating func bind(_ value: SQLBinding, _ dialect: SQLDialect) -> String {
         bindings.append(value)
         return dialect == .sqlite ? "?" : "$\(bindings.count)"

@@ -219,7 +219,7 @@ extension PostgresStore {
         }
     }
 
-    private func compiled(_ filter: Filter, shape: FilterCompiler.Shape, at now: Timestamp) async throws -> CompiledFilter {
+    func compiled(_ filter: Filter, shape: FilterCompiler.Shape, at now: Timestamp) async throws -> CompiledFilter {
         let lists = try await referencedListFilters(of: filter)
         return try FilterCompiler.compile(filter, dialect: .postgres, shape: shape, now: now, lists: lists)
     }

@@ -35,11 +35,7 @@ extension PostgresStore {
         of email: EmailAddress, matching condition: ActivityCondition, since: Timestamp, excluding: Int64, at now: Timestamp
     ) async throws -> Bool {
         let test = FilterCompiler.compileActivityTest(condition, dialect: .postgres, now: now)
-        var statement = DirectoryStatement(sql: "SELECT 1 FROM crm_activities a WHERE \(test.sql)", bindings: test.bindings)
-        statement.bindings += [.text(email.value), .integer(since.microseconds), .integer(excluding)]
-        let n = statement.bindings.count
-        statement.sql += " AND a.contact_email = $\(n - 2) AND a.received_at >= cortex_ts($\(n - 1)::bigint) AND a.id <> $\(n) LIMIT 1"
-        let query = statement.query
+        let query = DirectoryStatement.activity(test, of: email.value, receivedSince: since, excluding: excluding, .postgres).query
         return try await mapped { [self] in
             try await client.query(query, logger: logger).decode(Int.self).first { _ in true } != nil
         }

@@ -191,7 +191,7 @@ extension SQLiteStore {
         }
     }
 
-    private func compiled(_ filter: Filter, shape: FilterCompiler.Shape, at now: Timestamp) async throws -> CompiledFilter {
+    func compiled(_ filter: Filter, shape: FilterCompiler.Shape, at now: Timestamp) async throws -> CompiledFilter {
         let lists = try await referencedListFilters(of: filter)
         return try FilterCompiler.compile(filter, dialect: .sqlite, shape: shape, now: now, lists: lists)
     }

@@ -27,11 +27,8 @@ extension SQLiteStore {
         of email: EmailAddress, matching condition: ActivityCondition, since: Timestamp, excluding: Int64, at now: Timestamp
     ) async throws -> Bool {
         let test = FilterCompiler.compileActivityTest(condition, dialect: .sqlite, now: now)
-        var statement = DirectoryStatement(sql: "SELECT 1 FROM crm_activities a WHERE \(test.sql)", bindings: test.bindings)
-        statement.sql += " AND a.contact_email = ? AND a.received_at >= ? AND a.id <> ? LIMIT 1"
-        statement.bindings += [.text(email.value), .integer(since.microseconds), .integer(excluding)]
-        let final = statement
-        return try await read { db in try Int.fetchOne(db, sql: final.sql, arguments: final.arguments) != nil }
+        let statement = DirectoryStatement.activity(test, of: email.value, receivedSince: since, excluding: excluding, .sqlite)
+        return try await read { db in try Int.fetchOne(db, sql: statement.sql, arguments: statement.arguments) != nil }
     }
 
     public func activity(id: Int64) async throws -> Activity? {

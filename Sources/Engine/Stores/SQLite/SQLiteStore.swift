@@ -47,6 +47,23 @@ public final class SQLiteStore: Store, GroupCommittingStore {
         }
     }
 
+    /// Runs `body` in a write transaction that is always rolled back (``SimulationSandbox``).
+    func rolledBack<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                var result: Result<T, any Error>?
+                try db.inTransaction(.immediate) {
+                    result = Result { try body(db) }
+                    return .rollback
+                }
+                guard let result else { throw StoreError.unavailable("the sandbox transaction did not run") }
+                return try result.get()
+            }
+        } catch let error as DatabaseError {
+            throw Self.storeError(error, "write")
+        }
+    }
+
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.read(body)
