@@ -94,6 +94,11 @@ sed 's/"days":2/"seconds":1/' "$root/contracts/automations/welcome-p2p.json" >gr
 printf '{"name": "Welcome", "graph": %s}' "$(cat graph.json)" >automation.json
 check "automation created" 201 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/automations" --data-binary @automation.json)"
 automation_id=$(grep -o '"id":[0-9]*' out.json | head -1 | cut -d: -f2)
+# Simulated first, over HTTP and with the CLI: the log a real run would write, nothing written.
+printf '{"event": {"type":"checkout.completed","data":{"email":"sim@example.com","first_name":"Sim","product":"P2P"}}}' >simulate.json
+check "simulate answers the run's log" "\"message\":\"Added tag 'P2P only'\"" "$(curl -s "${auth[@]}" -X POST "$base/v1/automations/$automation_id/simulate" --data-binary @simulate.json | grep -o "\"message\":\"Added tag 'P2P only'\"")"
+check "simulate wrote no contact" 404 "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" "$base/v1/contacts/sim@example.com")"
+check "the CLI simulates a graph file" 1 "$("$cortex" automations simulate graph.json --event simulate.json | grep -c "^+0d 00:00:01  cond-1  condition  ok  Condition 'Bought Canva?' is false$")"
 check "automation activated" 200 "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/automations/$automation_id/activate")"
 check "Cy dry-runs a P2P purchase" 202 "$(event '{"type":"checkout.completed","data":{"email":"cy@example.com","first_name":"Cy","product":"P2P","dry_run":true}}')"
 poll "$base/v1/executions?email=cy@example.com" '"status":"completed"'

@@ -11,7 +11,8 @@ struct CortexCommand: AsyncParsableCommand {
             and, with --config FILE, from a file of the same KEY=value lines; the environment wins.
             """,
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, SignCommand.self, KeysCommand.self, ContactsCommand.self, SendTestCommand.self,
+            ServeCommand.self, MigrateCommand.self, SignCommand.self, KeysCommand.self, ContactsCommand.self, AutomationsCommand.self,
+            SendTestCommand.self,
         ]
     )
 }
