@@ -26,14 +26,14 @@ import Testing
         let signals = WorkSignals()
         // Mail is queued while the sender is busy: its wake-up waits for it.
         signals[.email].notify()
-        // The job worker goes idle first; it must wait, not take the sender's wake-up.
+        // The walker goes idle first; it must wait, not take the sender's wake-up.
         let tookIt = Mutex(false)
         let jobsWorker = Task {
-            await signals[.jobs].wait()
+            await signals[.executions].wait()
             tookIt.withLock { $0 = true }
         }
         try await withDeadline(.seconds(5)) {
-            while signals[.jobs].waiterCount == 0, !tookIt.withLock({ $0 }) { await Task.yield() }
+            while signals[.executions].waiterCount == 0, !tookIt.withLock({ $0 }) { await Task.yield() }
         }
         #expect(!tookIt.withLock { $0 })
         try await withDeadline(.seconds(5)) { await signals[.email].wait() }

@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// each says what it touches and a new concern gets a protocol of its own rather than growing
 /// this one. Every method is one transaction; a method that returns has committed durably.
 public protocol Store: InboundArchive, ActivityFeed, ContactDirectory, SmartListRepository, ContactImporter,
-    SuppressionRepository, APIKeyRepository, JobQueue, EmailLedger, AutomationRepository, ExecutionRepository, ActivityWatch,
+    SuppressionRepository, APIKeyRepository, WorkSignalling, EmailLedger, AutomationRepository, ExecutionRepository, ActivityWatch,
     SimulationSandbox
 {
     /// A human-readable name for logs, e.g. `sqlite:cortex.sqlite` (never with a password).

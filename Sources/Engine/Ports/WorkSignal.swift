@@ -71,6 +71,14 @@ extension WorkSignal {
     }
 }
 
+/// Where workers wait for new work: notified, by topic, when work is added, in this process and,
+/// on PostgreSQL, in every instance (LISTEN/NOTIFY, a channel per topic), so idle workers wake
+/// at once instead of polling. Each queue is a table of its own (the send ledger, the
+/// executions) that workers claim under a lease.
+public protocol WorkSignalling: Sendable {
+    var workSignals: WorkSignals { get }
+}
+
 /// Which kind of worker a wake-up is for. Each has its own ``WorkSignal`` (and on PostgreSQL its
 /// own NOTIFY channel), so a wake-up meant for one kind is never taken by another's wait: with
 /// one signal for all, a notify for the sender set the one pending flag, and whichever worker
@@ -78,8 +86,6 @@ extension WorkSignal {
 public enum WorkTopic: String, CaseIterable, Sendable {
     /// The send ledger's queued mail: the sender.
     case email
-    /// The job queue (`cortex_jobs`).
-    case jobs
     /// Executions to run: spawned, or woken earlier than the walker planned.
     case executions
     /// New activities for the automation watcher.

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// sleeps on the clock until the earliest wake-up, or until new work is signalled: the scheduler
 /// is this sleep, so a due delay runs as soon as it is due, with no polling and no cron.
 public struct AutomationWalker: Service {
-    public typealias Store = ExecutionRepository & AutomationRepository & ContactDirectory & ActivityWatch & JobQueue
+    public typealias Store = ExecutionRepository & AutomationRepository & ContactDirectory & ActivityWatch & WorkSignalling
 
     let store: any Store
     let clock: any WallClock

@@ -14,7 +14,7 @@ import Synchronization
 /// rolled-back transaction leaves a gap for good). Activities after the gap are matched as they
 /// come; matching them again later is harmless.
 public struct AutomationWatcher: Service {
-    public typealias Store = ActivityWatch & AutomationRepository & ExecutionRepository & ContactDirectory & JobQueue
+    public typealias Store = ActivityWatch & AutomationRepository & ExecutionRepository & ContactDirectory & WorkSignalling
 
     public static let cursorName = "automations"
     /// How long a missing id may still be an uncommitted transaction: far longer than any ingest

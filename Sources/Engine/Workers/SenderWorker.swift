@@ -14,7 +14,7 @@ public struct SenderWorker: Service {
         case sent(count: Int)
     }
 
-    let store: any EmailLedger & JobQueue
+    let store: any EmailLedger & WorkSignalling
     let transport: any MailTransport
     let clock: any WallClock
     let policy: RetryPolicy
@@ -31,7 +31,7 @@ public struct SenderWorker: Service {
     private let startAfter: StartupGate?
 
     public init(
-        store: any EmailLedger & JobQueue, transport: any MailTransport, clock: any WallClock, ratePerSecond: Double?,
+        store: any EmailLedger & WorkSignalling, transport: any MailTransport, clock: any WallClock, ratePerSecond: Double?,
         policy: RetryPolicy = RetryPolicy(), leaseSeconds: Int64 = 120, logger: Logger,
         pause: (@Sendable (Duration) async throws -> Void)? = nil,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },

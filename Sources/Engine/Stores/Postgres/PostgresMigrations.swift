@@ -278,6 +278,12 @@ enum PostgresMigrations {
                 "CREATE INDEX automation_logs_by_execution ON automation_logs (execution_id, id)",
             ]
         ),
+        (
+            // The generic job queue never had a consumer: each kind of work is a table of its
+            // own (the send ledger, the executions), claimed under a lease.
+            "v9_drop_jobs",
+            ["DROP TABLE cortex_jobs"]
+        ),
     ]
 
     /// Applies every pending migration in one transaction under the advisory lock.

@@ -245,6 +245,11 @@ enum SQLiteMigrations {
                     CREATE INDEX automation_logs_by_execution ON automation_logs (execution_id, id);
                     """)
         }
+        migrator.registerMigration("v9_drop_jobs") { db in
+            // The generic job queue never had a consumer: each kind of work is a table of its
+            // own (the send ledger, the executions), claimed under a lease.
+            try db.execute(sql: "DROP TABLE cortex_jobs")
+        }
         return migrator
     }
 }
