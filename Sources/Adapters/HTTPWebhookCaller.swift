@@ -13,27 +13,59 @@ import Glibc
 /// with a timeout. A graph must not make Cortex call into its own network, so a host that
 /// resolves to a loopback, link-local, private or unspecified address is refused unless
 /// `allowPrivate` (`CORTEX_WEBHOOK_ALLOW_PRIVATE=1`).
+///
+/// The call connects to the very address that was checked (the client's DNS override), so a
+/// name that resolves to a public address for the check and to an internal one a moment later
+/// (DNS rebinding) cannot slip through; and it never follows a redirect, which could point
+/// anywhere: a 3xx is an answer like any other.
 public struct HTTPWebhookCaller: WebhookCaller {
-    let client: HTTPClient
     let timeout: TimeAmount
     let allowPrivate: Bool
+    let resolve: @Sendable (String) -> [String]
+    let isInternal: @Sendable (String) -> Bool
 
-    public init(allowPrivate: Bool, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(10)) {
+    /// For calls that may go anywhere (`allowPrivate`): redirects off, as for every call. It
+    /// lives as long as the process, so it is never shut down.
+    static let unpinned = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration(pinning: [:]))
+
+    public init(allowPrivate: Bool, timeout: TimeAmount = .seconds(10)) {
+        self.init(allowPrivate: allowPrivate, timeout: timeout, resolve: Self.resolve, isInternal: NetworkAddress.isInternal)
+    }
+
+    /// With the name lookup and the address judgement given, for tests.
+    init(
+        allowPrivate: Bool, timeout: TimeAmount = .seconds(10), resolve: @escaping @Sendable (String) -> [String],
+        isInternal: @escaping @Sendable (String) -> Bool
+    ) {
         self.allowPrivate = allowPrivate
-        self.client = client
         self.timeout = timeout
+        self.resolve = resolve
+        self.isInternal = isInternal
+    }
+
+    static func configuration(pinning overrides: [String: String]) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.dnsOverride = overrides
+        return configuration
     }
 
     public func call(_ call: WebhookCall) async -> WebhookResult {
-        if !allowPrivate {
-            let addresses = Self.resolve(call.url.host)
-            guard !addresses.isEmpty else { return .failed(reason: "\(call.url.host) does not resolve", retryable: true) }
-            if let refused = addresses.first(where: NetworkAddress.isInternal) {
-                return .failed(
-                    reason: "\(call.url.host) resolves to \(refused), an internal address (CORTEX_WEBHOOK_ALLOW_PRIVATE=1 allows it)",
-                    retryable: false)
-            }
+        guard !allowPrivate else { return await send(call, with: Self.unpinned) }
+        let addresses = resolve(call.url.host)
+        guard let checked = addresses.first else { return .failed(reason: "\(call.url.host) does not resolve", retryable: true) }
+        if let refused = addresses.first(where: isInternal) {
+            return .failed(
+                reason: "\(call.url.host) resolves to \(refused), an internal address (CORTEX_WEBHOOK_ALLOW_PRIVATE=1 allows it)",
+                retryable: false)
         }
+        let bare = call.url.host.hasPrefix("[") ? String(call.url.host.dropFirst().dropLast()) : call.url.host
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.configuration(pinning: [bare: checked]))
+        let result = await send(call, with: client)
+        try? await client.shutdown()
+        return result
+    }
+
+    private func send(_ call: WebhookCall, with client: HTTPClient) async -> WebhookResult {
         var request = HTTPClientRequest(url: call.url.text)
         request.method = .POST
         let timestamp = String(call.timestamp.microseconds / 1_000_000)

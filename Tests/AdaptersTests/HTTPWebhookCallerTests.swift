@@ -25,6 +25,9 @@ import Testing
                 self.requests.withLock { $0.append((headers, body)) }
                 return Response(status: .init(code: self.status.withLock { $0 }))
             }
+            router.post("/moved") { _, _ -> Response in
+                Response(status: .found, headers: [.location: "/hook"])
+            }
             return router
         }
     }
@@ -80,6 +83,27 @@ import Testing
         }
         for address in ["93.184.216.34", "172.32.0.1", "2606:2800:220:1::1"] {
             #expect(!NetworkAddress.isInternal(address), "\(address)")
+        }
+    }
+
+    @Test func aRedirectIsAnAnswerNotFollowed() async throws {
+        try await Self.withReceiver { receiver, url in
+            let moved = try #require(WebhookURL(url.text.replacingOccurrences(of: "/hook", with: "/moved")))
+            #expect(await HTTPWebhookCaller(allowPrivate: true).call(Self.call(moved)) == .failed(reason: "HTTP 302", retryable: false))
+            #expect(receiver.requests.withLock { $0.isEmpty })
+        }
+    }
+
+    /// The call goes to the address that was checked, not to whatever the name resolves to by
+    /// the time it connects (DNS rebinding): here the name resolves nowhere at all, so only a
+    /// call pinned to the checked address can arrive.
+    @Test func theCallConnectsToTheAddressThatWasChecked() async throws {
+        try await Self.withReceiver { receiver, url in
+            let port = try #require(url.text.split(separator: ":").last?.split(separator: "/").first)
+            let named = try #require(WebhookURL("http://rebind.invalid:\(port)/hook"))
+            let caller = HTTPWebhookCaller(allowPrivate: false, resolve: { _ in ["127.0.0.1"] }, isInternal: { _ in false })
+            #expect(await caller.call(Self.call(named)) == .delivered(status: 204))
+            #expect(receiver.requests.withLock { $0.count } == 1)
         }
     }
 }
