@@ -31,6 +31,20 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.enabled)
+    func aBatchIsQueuedTogetherInOrderAndAKeyTwiceInItMakesOneRow(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let known = try await store.enqueueEmail(Self.message("known"), at: Self.t0)
+            let batch = ["b1", "known", "b2", "b1"].map { Self.message($0) }
+            let queued = try await store.enqueueEmails(batch, at: Self.t0.adding(seconds: 1))
+            #expect(queued.map(\.job.message.idempotencyKey) == ["b1", "known", "b2", "b1"])
+            #expect(queued.map(\.created) == [true, false, true, false])
+            #expect(queued[1].job == known.job && queued[3].job == queued[0].job)
+            #expect(try await store.emailJobs(EmailJobQuery()).count == 3)
+            #expect(try await store.enqueueEmails([], at: Self.t0).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
     func claimsDueMessagesOnceAndRecordsEachResult(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             let a = try await store.enqueueEmail(Self.message("a", to: "a@example.com"), at: Self.t0).job

@@ -1,12 +1,12 @@
 /// The send ledger: one row per message, the only road to a provider.
 ///
-/// Claims work like the job queue's: due rows are leased (`FOR UPDATE SKIP LOCKED` on
+/// Claims are leases: due rows are leased (`FOR UPDATE SKIP LOCKED` on
 /// PostgreSQL), a lease that runs out (a crashed sender) makes the row claimable again, and a
 /// row is never claimed by two senders at once.
 public protocol EmailLedger: Sendable {
-    /// Adds a message, or returns the existing row when its idempotency key is known
-    /// (`created` false). Wakes idle senders.
-    func enqueueEmail(_ message: NewEmailJob, at time: Timestamp) async throws -> (job: EmailJob, created: Bool)
+    /// Adds messages in one transaction, each unless its idempotency key is known; answers
+    /// each one's row (`created` false for a known key), in order. Wakes idle senders.
+    func enqueueEmails(_ messages: [NewEmailJob], at time: Timestamp) async throws -> [(job: EmailJob, created: Bool)]
 
     /// Marks due messages to suppressed addresses `suppressed`, then claims up to `limit` due
     /// messages (`sending`, attempts + 1, leased until `now + leaseSeconds`).
@@ -24,4 +24,14 @@ public protocol EmailLedger: Sendable {
 
     /// When the next queued message is due or a lease ends; `nil` when there is nothing to send.
     func nextEmailDue() async throws -> Timestamp?
+}
+
+extension EmailLedger {
+    /// Adds one message (see ``enqueueEmails(_:at:)``).
+    public func enqueueEmail(_ message: NewEmailJob, at time: Timestamp) async throws -> (job: EmailJob, created: Bool) {
+        guard let result = try await enqueueEmails([message], at: time).first else {
+            throw StoreError.unavailable("the enqueued message could not be read back")
+        }
+        return result
+    }
 }

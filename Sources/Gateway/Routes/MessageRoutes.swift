@@ -27,8 +27,10 @@ struct MessageRoutes {
             guard case .array(let items) = root, !items.isEmpty, items.count <= Self.maximumBatch else {
                 throw InputError.invalidField("body", "must be an array of 1 to \(Self.maximumBatch) messages")
             }
-            // Each message stands alone: one bad message does not refuse the others.
-            var results: [JSON] = []
+            // Each message stands alone: one bad message does not refuse the others. The valid
+            // ones are queued together, in one transaction (one fsync, not one per message).
+            var results: [JSON?] = []
+            var valid: [(index: Int, message: NewEmailJob)] = []
             for (index, item) in items.enumerated() {
                 // Each message's templates are bounded, but 500 of them at the bound are seconds
                 // of work: let other requests (health checks among them) run between messages.
@@ -37,14 +39,15 @@ struct MessageRoutes {
                     guard let object = item.objectValue, !item.containsNUL else {
                         throw InputError.invalidField("[\(index)]", "must be a message object")
                     }
-                    let message = try MessageRequest.parse(object, defaultFrom: defaultFrom)
-                    let (job, created) = try await store.enqueueEmail(message, at: clock.now())
-                    results.append(ResourceJSON.message(job, duplicate: !created))
+                    valid.append((index, try MessageRequest.parse(object, defaultFrom: defaultFrom)))
+                    results.append(nil)
                 } catch let error as InputError {
                     results.append(APIError.from(error).body)
                 }
             }
-            return JSONResponse.make(.accepted, .object(["data": .array(results)]))
+            let queued = try await store.enqueueEmails(valid.map(\.message), at: clock.now())
+            for (entry, (job, created)) in zip(valid, queued) { results[entry.index] = ResourceJSON.message(job, duplicate: !created) }
+            return JSONResponse.make(.accepted, .object(["data": .array(results.map { $0 ?? .null })]))
         }
         routes.add(.get, "/v1/messages/{id}") { request, context in
             guard let job = try await store.emailJob(id: try PathID.parse(context, "message")) else {

@@ -29,21 +29,28 @@ extension PostgresStore {
             sentAt: row.17.map(Timestamp.init(microseconds:)))
     }
 
-    public func enqueueEmail(_ message: NewEmailJob, at time: Timestamp) async throws -> (job: EmailJob, created: Bool) {
+    public func enqueueEmails(_ messages: [NewEmailJob], at time: Timestamp) async throws -> [(job: EmailJob, created: Bool)] {
+        guard !messages.isEmpty else { return [] }
         let logger = logger
-        let result = try await mapped { [self] in
-            try await client.withTransaction(logger: logger) { connection -> (EmailJob?, Bool) in
-                let inserted = try await Self.insertEmailJob(connection, message, at: time, logger: logger)
-                let job = try await connection.query(
-                    "SELECT \(unescaped: Self.emailColumns) FROM email_jobs WHERE idempotency_key = \(message.idempotencyKey)",
-                    logger: logger
-                ).decode(EmailRow.self).first { _ in true }.flatMap(Self.emailJob)
-                return (job, inserted)
+        let results = try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection -> [(EmailJob?, Bool)] in
+                var results: [(EmailJob?, Bool)] = []
+                for message in messages {
+                    let inserted = try await Self.insertEmailJob(connection, message, at: time, logger: logger)
+                    let job = try await connection.query(
+                        "SELECT \(unescaped: Self.emailColumns) FROM email_jobs WHERE idempotency_key = \(message.idempotencyKey)",
+                        logger: logger
+                    ).decode(EmailRow.self).first { _ in true }.flatMap(Self.emailJob)
+                    results.append((job, inserted))
+                }
+                return results
             }
         }
-        guard let job = result.0 else { throw StoreError.unavailable("the enqueued message could not be read back") }
-        if result.1 { workSignals[.email].notify() }
-        return (job, result.1)
+        if results.contains(where: { $0.1 }) { workSignals[.email].notify() }
+        return try results.map { job, created in
+            guard let job else { throw StoreError.unavailable("an enqueued message could not be read back") }
+            return (job, created)
+        }
     }
 
     /// Queues `message` unless its idempotency key is taken, waking senders on every instance

@@ -25,17 +25,22 @@ extension SQLiteStore {
             sentAt: (row["sent_at"] as Int64?).map(Timestamp.init(microseconds:)))
     }
 
-    public func enqueueEmail(_ message: NewEmailJob, at time: Timestamp) async throws -> (job: EmailJob, created: Bool) {
-        let result = try await write { db -> (EmailJob?, Bool) in
-            let created = try Self.insertEmailJob(db, message, at: time)
-            let row = try Row.fetchOne(
-                db, sql: "SELECT \(Self.emailColumns) FROM email_jobs WHERE idempotency_key = ?",
-                arguments: [message.idempotencyKey])
-            return (row.flatMap(Self.emailJob), created)
+    public func enqueueEmails(_ messages: [NewEmailJob], at time: Timestamp) async throws -> [(job: EmailJob, created: Bool)] {
+        guard !messages.isEmpty else { return [] }
+        let results = try await write { db -> [(EmailJob?, Bool)] in
+            try messages.map { message in
+                let created = try Self.insertEmailJob(db, message, at: time)
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT \(Self.emailColumns) FROM email_jobs WHERE idempotency_key = ?"),
+                    arguments: [message.idempotencyKey])
+                return (row.flatMap(Self.emailJob), created)
+            }
         }
-        guard let job = result.0 else { throw StoreError.unavailable("the enqueued message could not be read back") }
-        if result.1 { workSignals[.email].notify() }
-        return (job, result.1)
+        if results.contains(where: { $0.1 }) { workSignals[.email].notify() }
+        return try results.map { job, created in
+            guard let job else { throw StoreError.unavailable("an enqueued message could not be read back") }
+            return (job, created)
+        }
     }
 
     /// Queues `message` unless its idempotency key is taken; answers whether it was queued.
