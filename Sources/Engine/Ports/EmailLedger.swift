@@ -17,9 +17,6 @@ public protocol EmailLedger: Sendable {
 
     func emailJob(id: Int64) async throws -> EmailJob?
 
-    /// The ledger row a provider message id belongs to, for linking webhooks to sends.
-    func emailJobID(providerMessageID: String) async throws -> Int64?
-
     func emailJobs(_ query: EmailJobQuery) async throws -> [EmailJob]
 
     /// When the next queued message is due or a lease ends; `nil` when there is nothing to send.

@@ -38,7 +38,7 @@ public struct InboundIngest: Sendable {
             return .rejected(error)
         case .success(let normalization):
             let outcome = try await store.ingest(
-                delivery, activities: try await correlated(normalization.activities), suppressions: normalization.suppressions)
+                delivery, activities: normalization.activities, suppressions: normalization.suppressions)
             // Also for a duplicate: see `applyConsent`.
             try await applyConsent(normalization.activities, source: delivery.source)
             return .accepted(outcome)
@@ -62,25 +62,10 @@ public struct InboundIngest: Sendable {
             return .stillInvalid(error)
         case .success(let normalization):
             let outcome = try await store.replayInbound(
-                id: event.id, activities: try await correlated(normalization.activities), suppressions: normalization.suppressions)
+                id: event.id, activities: normalization.activities, suppressions: normalization.suppressions)
             if !outcome.duplicate { try await applyConsent(normalization.activities, source: event.source) }
             return .replayed(outcome)
         }
-    }
-
-    /// Adds `email_job_id` to the metadata of activities about a message Cortex sent, so
-    /// deliveries, opens and bounces can be counted per message and, later, per campaign.
-    func correlated(_ activities: [NewActivity]) async throws -> [NewActivity] {
-        var linked = activities
-        for index in linked.indices {
-            guard let messageID = linked[index].providerMessageID, !messageID.isEmpty,
-                let jobID = try await store.emailJobID(providerMessageID: messageID),
-                var metadata = (try? JSONParser.parse(Array(linked[index].metadata.utf8)))?.objectValue
-            else { continue }
-            metadata.members.append((key: "email_job_id", value: .int(jobID)))
-            linked[index].metadata = JSON.object(metadata).serialized()
-        }
-        return linked
     }
 
     /// Sets the consent an event's `marketing_opt_in` states. Applied after the ingest and again

@@ -15,9 +15,9 @@ struct IngestNewDeliveries: PostgresPreparedStatement {
     static let sql = """
         WITH input AS (
             SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::bytea[], $6::text[],
-                                 $7::text[], $8::bool[], $9::text[], $10::bool[], $11::text[], $12::int8[], $13::text[])
-                WITH ORDINALITY AS t(source, external_id, received_us, headers, body, email,
-                                     first_name, has_first_name, last_name, has_last_name, type, occurred_us, metadata, ord)
+                                 $7::text[], $8::bool[], $9::text[], $10::bool[], $11::text[], $12::int8[], $13::text[], $14::text[])
+                WITH ORDINALITY AS t(source, external_id, received_us, headers, body, email, first_name, has_first_name,
+                                     last_name, has_last_name, type, occurred_us, metadata, provider_message_id, ord)
         ), inbound AS (
             INSERT INTO inbound_events (source, external_id, received_at, headers, body, verdict)
             SELECT source, external_id, cortex_ts(received_us), headers::jsonb, body, 'accepted' FROM input
@@ -44,7 +44,8 @@ struct IngestNewDeliveries: PostgresPreparedStatement {
                 source, source_event_id, inbound_event_id, metadata)
             SELECT accepted.type, contact.id, accepted.email, cortex_ts(accepted.occurred_us),
                    cortex_ts(accepted.received_us), accepted.source, accepted.external_id, accepted.inbound_id,
-                   accepted.metadata::jsonb
+                   accepted.metadata::jsonb || COALESCE((SELECT jsonb_build_object('email_job_id', j.id) FROM email_jobs j
+                       WHERE j.provider_message_id = NULLIF(accepted.provider_message_id, '') ORDER BY j.id LIMIT 1), '{}'::jsonb)
             FROM accepted JOIN contact USING (email) ORDER BY accepted.ord
             RETURNING id, inbound_event_id, source, source_event_id
         )
@@ -57,7 +58,7 @@ struct IngestNewDeliveries: PostgresPreparedStatement {
     let deliveries: [(pending: PendingIngest, externalID: String, activity: NewActivity)]
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 13)
+        var bindings = PostgresBindings(capacity: 14)
         bindings.append(deliveries.map(\.pending.delivery.source))
         bindings.append(deliveries.map(\.externalID))
         bindings.append(deliveries.map(\.pending.delivery.receivedAt.microseconds))
@@ -72,6 +73,9 @@ struct IngestNewDeliveries: PostgresPreparedStatement {
         bindings.append(deliveries.map(\.activity.type))
         bindings.append(deliveries.map(\.activity.occurredAt.microseconds))
         bindings.append(deliveries.map(\.activity.metadata))
+        // The provider's id of a message Cortex sent links the activity to its ledger row
+        // (`email_job_id` in the metadata); "" for none.
+        bindings.append(deliveries.map { $0.activity.providerMessageID ?? "" })
         return bindings
     }
 

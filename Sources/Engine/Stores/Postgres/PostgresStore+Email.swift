@@ -159,14 +159,6 @@ extension PostgresStore {
         }
     }
 
-    public func emailJobID(providerMessageID: String) async throws -> Int64? {
-        try await mapped { [self] in
-            try await client.query(
-                "SELECT id FROM email_jobs WHERE provider_message_id = \(providerMessageID) ORDER BY id LIMIT 1",
-                logger: logger
-            ).decode(Int64.self).first { _ in true }
-        }
-    }
 
     public func emailJobs(_ query: EmailJobQuery) async throws -> [EmailJob] {
         let email = query.email?.value

@@ -121,7 +121,9 @@ extension PostgresStore {
                             UPDATE crm_activities SET type = \(activity.type), contact_id = \(contactID),
                                 contact_email = \(activity.contactEmail.value),
                                 occurred_at = cortex_ts(\(activity.occurredAt.microseconds)),
-                                metadata = \(activity.metadata)::jsonb
+                                metadata = \(activity.metadata)::jsonb || COALESCE((SELECT jsonb_build_object('email_job_id', j.id)
+                                    FROM email_jobs j WHERE j.provider_message_id = \(activity.providerMessageID) ORDER BY j.id LIMIT 1),
+                                    '{}'::jsonb)
                             WHERE id = \(existing[index])
                             """, logger: logger)
                         ids.append(existing[index])

@@ -240,7 +240,9 @@ public final class PostgresStore: Store, GroupCommittingStore {
                 source, source_event_id, inbound_event_id, metadata)
             VALUES (\(activity.type), \(contactID), \(activity.contactEmail.value),
                     cortex_ts(\(activity.occurredAt.microseconds)), cortex_ts(\(receivedAt.microseconds)),
-                    \(source), \(sourceEventID), \(inboundID), \(activity.metadata)::jsonb)
+                    \(source), \(sourceEventID), \(inboundID),
+                    \(activity.metadata)::jsonb || COALESCE((SELECT jsonb_build_object('email_job_id', j.id) FROM email_jobs j
+                        WHERE j.provider_message_id = \(activity.providerMessageID) ORDER BY j.id LIMIT 1), '{}'::jsonb))
             RETURNING id
             """, logger: logger
         ).decode(Int64.self).first { _ in true }

@@ -130,13 +130,6 @@ extension SQLiteStore {
         }
     }
 
-    public func emailJobID(providerMessageID: String) async throws -> Int64? {
-        try await read { db in
-            try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT id FROM email_jobs WHERE provider_message_id = ? ORDER BY id LIMIT 1"),
-                arguments: [providerMessageID])
-        }
-    }
 
     public func emailJobs(_ query: EmailJobQuery) async throws -> [EmailJob] {
         var filter = SQLiteFilter()

@@ -99,12 +99,12 @@ extension SQLiteStore {
                     try db.execute(
                         sql: """
                             UPDATE crm_activities SET type = ?, contact_id = ?, contact_email = ?, occurred_at = ?,
-                                metadata = ?
+                                metadata = \(Self.linkedMetadata)
                             WHERE id = ?
                             """,
                         arguments: [
                             activity.type, contactID, activity.contactEmail.value, activity.occurredAt.microseconds,
-                            activity.metadata, existing[index],
+                            activity.metadata, activity.providerMessageID, activity.metadata, existing[index],
                         ])
                     ids.append(existing[index])
                 } else {
