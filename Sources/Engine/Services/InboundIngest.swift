@@ -13,10 +13,10 @@ public struct Normalization: Sendable, Equatable {
 /// delivery: accept it (or archive it as rejected), and replay an archived one. Webhook routes,
 /// the events API and replay run the same path; the caller maps the result to its answer.
 public struct InboundIngest: Sendable {
-    public let store: any InboundArchive & EmailLedger & ContactDirectory
+    public let store: any InboundArchive & ContactDirectory
     public let clock: any WallClock
 
-    public init(store: any InboundArchive & EmailLedger & ContactDirectory, clock: any WallClock) {
+    public init(store: any InboundArchive & ContactDirectory, clock: any WallClock) {
         self.store = store
         self.clock = clock
     }
