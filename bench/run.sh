@@ -30,6 +30,10 @@ usage: bench/run.sh [options]
   --pool-size N              CORTEX_DATABASE_POOL_SIZE for PostgreSQL (default: Cortex's, 10)
   --automations N            before the load, activate N automations: one whose trigger matches
                              every event (trigger -> add_tag), N-1 that match none (default 0)
+  --source checkout|postmark the webhook to send: signed checkouts (default), or Postmark
+                             Delivery webhooks with basic auth (each names a new message id)
+  --match-every N            with --automations: the matching automation's trigger takes product
+                             "match", which every Nth checkout names (default 1: every event)
   --pg-no-fsync              throwaway cluster with fsync off, as the test suite runs it
                              (default: PostgreSQL's durable defaults, like SQLite's synchronous=FULL)
 USAGE
@@ -49,6 +53,8 @@ max_rate=40000
 pool_size=""
 pg_durable=1
 automations=0
+source_name=checkout
+match_every=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --backend) backend=$2; shift 2 ;;
@@ -61,6 +67,8 @@ while [ $# -gt 0 ]; do
     --binary) binary=$2; shift 2 ;;
     --skip-healthz) skip_healthz=1; shift ;;
     --automations) automations=$2; shift 2 ;;
+    --source) source_name=$2; shift 2 ;;
+    --match-every) match_every=$2; shift 2 ;;
     --healthz-duration) healthz_duration=$2; shift 2 ;;
     --max-rate) max_rate=$2; shift 2 ;;
     --pool-size) pool_size=$2; shift 2 ;;
@@ -80,6 +88,8 @@ is_count "$connections" || fail "--connections must be a positive integer"
 is_count "$threads" || fail "--threads must be a positive integer"
 is_count "$healthz_duration" || fail "--healthz-duration must be a whole number of seconds"
 is_count "$max_rate" || fail "--max-rate must be a positive integer"
+is_count "$match_every" || fail "--match-every must be a positive integer"
+case "$source_name" in checkout | postmark) ;; *) fail "--source must be checkout or postmark" ;; esac
 [[ "$rate" =~ ^[0-9]+([.][0-9]+)?$ ]] || fail "--rate must be a number of events per second"
 [ -z "$pool_size" ] || is_count "$pool_size" || fail "--pool-size must be a positive integer"
 # Cortex accepts a webhook-timestamp at most 5 minutes away from its clock; events are signed
@@ -138,7 +148,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 if [ "$backend" = sqlite ]; then
   db_path="$work/cortex.sqlite"
   db_url="sqlite:$db_path"
-  count_rows() { sqlite3 "$db_path" "SELECT count(*) FROM crm_activities"; }
+  count_rows() { sqlite3 "$db_path" "SELECT count(*) FROM crm_activities WHERE source = '$source_name'"; }
 else
   if [ -z "$database_url" ]; then
     source scripts/postgres.sh
@@ -154,7 +164,7 @@ else
     # Someone's own server: counted before and after instead of assumed empty.
     db_url=$database_url
   fi
-  count_rows() { psql "$db_url" -Atqc "SELECT count(*) FROM crm_activities"; }
+  count_rows() { psql "$db_url" -Atqc "SELECT count(*) FROM crm_activities WHERE source = '$source_name'"; }
 fi
 
 # The server, with only the settings the benchmark means (no CORTEX_* from the caller's shell).
@@ -164,6 +174,7 @@ server_env=(
   PATH="$PATH" HOME="${HOME:-/tmp}"
   CORTEX_HTTP_HOST=127.0.0.1 CORTEX_HTTP_PORT="$port" CORTEX_DATABASE_URL="$db_url"
   CORTEX_CHECKOUT_SECRET="$secret" CORTEX_API_KEYS=bench-key CORTEX_MAIL_PROVIDER=dry-run
+  CORTEX_POSTMARK_WEBHOOK_USER=bench CORTEX_POSTMARK_WEBHOOK_PASSWORD="$secret"
 )
 if [ -n "$pool_size" ]; then server_env+=(CORTEX_DATABASE_POOL_SIZE="$pool_size"); fi
 env -i "${server_env[@]}" "$binary" serve >"$work/serve.log" 2>&1 &
@@ -181,9 +192,10 @@ rows_before=$(count_rows)
 # Active automations, created and activated over the API as a user would.
 for n in $(seq 1 "$automations"); do
   event=$([ "$n" = 1 ] && echo checkout.completed || echo "bench.never.$n")
-  body=$(python3 -c 'import json,sys; n,e=sys.argv[1:]; print(json.dumps({"name": "bench " + n, "reentry": "always", "graph": {"nodes": [
-    {"id": "t", "type": "trigger", "data": {"event": e}}, {"id": "tag", "type": "add_tag", "data": {"tag": "Bench " + n}}],
-    "edges": [{"id": "e", "source": "t", "target": "tag", "sourceHandle": None}]}}))' "$n" "$event")
+  body=$(python3 -c 'import json,sys; n,e,m=sys.argv[1:]; print(json.dumps({"name": "bench " + n, "reentry": "always", "graph": {"nodes": [
+    {"id": "t", "type": "trigger", "data": dict({"event": e}, **({"where": {"product": "match"}} if m != "1" else {}))},
+    {"id": "tag", "type": "add_tag", "data": {"tag": "Bench " + n}}],
+    "edges": [{"id": "e", "source": "t", "target": "tag", "sourceHandle": None}]}}))' "$n" "$event" "$match_every")
   id=$(curl -fs -H 'Authorization: Bearer bench-key' -X POST "http://127.0.0.1:$port/v1/automations" --data-binary "$body" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') || fail "could not create automation $n"
   curl -fs -o /dev/null -H 'Authorization: Bearer bench-key' -X POST "http://127.0.0.1:$port/v1/automations/$id/activate" \
@@ -202,7 +214,8 @@ per_thread=$(((total_events + threads - 1) / threads))
 offset=$((duration > 200 ? (duration - 200 < 290 ? duration - 200 : 290) : 0))
 echo "bench: signing $((per_thread * threads)) events" >&2
 python3 "$bench/make_events.py" --secret "$secret" --host "127.0.0.1:$port" --threads "$threads" \
-  --per-thread "$per_thread" --run-id "$$_$(date +%s)" --out "$work/events" --timestamp-offset "$offset"
+  --per-thread "$per_thread" --run-id "$$_$(date +%s)" --out "$work/events" --timestamp-offset "$offset" \
+  --source "$source_name" --basic "bench:$secret" --match-every "$match_every"
 
 # The load. wrk runs a drain margin longer than the sending phase (see checkout.lua); the
 # 10 s timeout keeps slow answers in the histogram instead of counting them as errors.
@@ -255,7 +268,7 @@ fi
 # the database.
 set +e
 BENCH_RESULT="$result" BENCH_HEALTHZ="$healthz" python3 - "$backend" "$mode" "$connections" "$threads" \
-  "$duration" "$rate" "$rows_before" "$rows_after" "$peak_rss_kb" "$smoke" "$server_status" "$load_before" <<'PY'
+  "$duration" "$rate" "$rows_before" "$rows_after" "$peak_rss_kb" "$smoke" "$server_status" "$load_before" "$source_name" <<'PY'
 import json, os, sys
 backend, mode = sys.argv[1], sys.argv[2]
 connections, threads, duration = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
@@ -270,7 +283,7 @@ socket_errors = sum(r["socket_errors"].values())
 rows = rows_after - rows_before
 events_per_s = ok / r["span_s"] if r["span_s"] > 0 else 0.0
 line = {
-    "backend": backend, "mode": mode, "connections": connections, "threads": threads,
+    "backend": backend, "source": sys.argv[13], "mode": mode, "connections": connections, "threads": threads,
     "duration_s": duration, "rate": rate if mode == "rate" else None,
     "events_per_s": round(events_per_s, 1),
     "p50_ms": round(r["p50_us"] / 1000, 2), "p99_ms": round(r["p99_us"] / 1000, 2),
