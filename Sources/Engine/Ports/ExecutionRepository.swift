@@ -13,6 +13,13 @@ public protocol ExecutionRepository: Sendable {
     /// of active automations, leased until `now + leaseSeconds`.
     func claimExecutions(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [Execution]
 
+    /// What the steps of claimed executions read, in one go for the whole claim: each contact's
+    /// own fields and tags, and each triggering activity's data. Only what templates and webhook
+    /// bodies use is read: the contacts' lifecycle, consent, suppression and last activity are
+    /// left at ``Contact``'s defaults (the directory's `contact(email:)` computes them from the
+    /// activities, which cost the walker more than the rest of a step).
+    func stepInputs(of executions: [Execution]) async throws -> StepInputs
+
     /// Commits one step of each of several claimed executions in one transaction: each step's
     /// effects, move and logs together. An execution no longer running or waiting (cancelled
     /// meanwhile) gets nothing of its step; answers, per step, whether it was committed.
@@ -59,6 +66,19 @@ public struct ExecutionSpawn: Sendable, Equatable {
         self.firstNodeID = firstNodeID
         self.reentry = reentry
         self.dryRun = dryRun
+    }
+}
+
+/// What ``ExecutionRepository/stepInputs(of:)`` read.
+public struct StepInputs: Sendable, Equatable {
+    /// By address; an erased contact is missing.
+    public var contacts: [EmailAddress: Contact]
+    /// The triggering activities' data (their metadata, JSON text) by activity id.
+    public var events: [Int64: String]
+
+    public init(contacts: [EmailAddress: Contact] = [:], events: [Int64: String] = [:]) {
+        self.contacts = contacts
+        self.events = events
     }
 }
 

@@ -24,7 +24,7 @@ public struct AutomationWalker: Service {
 
     public init(
         store: any Store, clock: any WallClock, webhooks: any WebhookCaller, defaultFrom: String?, leaseSeconds: Int64 = 60,
-        batchSize: Int = 50, logger: Logger, startAfter: StartupGate? = nil
+        batchSize: Int = 500, logger: Logger, startAfter: StartupGate? = nil
     ) {
         self.store = store
         self.clock = clock
@@ -74,6 +74,8 @@ public struct AutomationWalker: Service {
     public func runOnce() async throws -> Int {
         let claimed = try await store.claimExecutions(limit: batchSize, now: clock.now(), leaseSeconds: leaseSeconds)
         guard !claimed.isEmpty else { return 0 }
+        // One read for the whole claim, instead of a contact and an activity read per execution.
+        let inputs = try await store.stepInputs(of: claimed)
         var graphs: [String: AutomationGraph] = [:]
         var timezones: [Int64: String] = [:]
         var walks: [Walk] = []
@@ -82,15 +84,15 @@ public struct AutomationWalker: Service {
             guard let nodeID = execution.currentNodeID else { continue }
             do {
                 let graph = try await graph(execution, cache: &graphs)
-                guard let contact = try await store.contact(email: execution.contactEmail) else {
+                guard let contact = inputs.contacts[execution.contactEmail] else {
                     failures.append((execution.id, Self.failure(nodeID, "The contact was erased", at: clock.now())))
                     continue
                 }
                 if timezones[execution.automationID] == nil {
                     timezones[execution.automationID] = try await store.automation(id: execution.automationID)?.definition.timezone ?? "UTC"
                 }
-                let event = try await store.activity(id: execution.triggerActivityID)
-                    .flatMap { try? JSONParser.parse(Array($0.metadata.utf8)) } ?? .object([:])
+                let event = inputs.events[execution.triggerActivityID]
+                    .flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .object([:])
                 walks.append(
                     Walk(
                         execution: execution, graph: graph, contact: contact, event: event,

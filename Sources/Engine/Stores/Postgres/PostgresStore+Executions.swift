@@ -81,6 +81,36 @@ extension PostgresStore {
         return rows.compactMap(Self.execution).sorted { $0.id < $1.id }
     }
 
+    public func stepInputs(of executions: [Execution]) async throws -> StepInputs {
+        guard !executions.isEmpty else { return StepInputs() }
+        let emails = Array(Set(executions.map(\.contactEmail.value)))
+        let activityIDs = Array(Set(executions.map(\.triggerActivityID)))
+        // Two round trips for the whole claim: the contacts with their tags, and the events.
+        let contacts = try await mapped { [self] in
+            try await client.query(
+                """
+                SELECT c.email, c.first_name, c.last_name, cortex_us(c.created_at), c.external_id, c.timezone, c.attributes::text,
+                    COALESCE((SELECT array_agg(t.tag ORDER BY t.tag_key) FROM contact_tags t WHERE t.contact_id = c.id), '{}')
+                FROM contacts c WHERE c.email = ANY(\(emails))
+                """, logger: logger
+            ).decode((String, String?, String?, Int64, String?, String?, String, [String]).self).collectAll()
+        }
+        let events = try await mapped { [self] in
+            try await client.query(
+                "SELECT id, metadata::text FROM crm_activities WHERE id = ANY(\(activityIDs))", logger: logger
+            ).decode((Int64, String).self).collectAll()
+        }
+        var inputs = StepInputs()
+        for row in contacts {
+            guard let email = EmailAddress(row.0) else { continue }
+            inputs.contacts[email] = Contact(
+                email: email, firstName: row.1, lastName: row.2, createdAt: Timestamp(microseconds: row.3), tags: row.7,
+                suppression: nil, externalID: row.4, timezone: row.5, attributes: row.6)
+        }
+        for row in events { inputs.events[row.0] = row.1 }
+        return inputs
+    }
+
     public func commitSteps(_ steps: [(execution: Int64, step: StepCommit)], at time: Timestamp) async throws -> [Bool] {
         guard !steps.isEmpty else { return [] }
         let committed = try await mapped { [self] in

@@ -65,6 +65,52 @@ extension SQLiteStore {
         }
     }
 
+    public func stepInputs(of executions: [Execution]) async throws -> StepInputs {
+        guard !executions.isEmpty else { return StepInputs() }
+        let emails = Array(Set(executions.map(\.contactEmail.value)))
+        let activityIDs = Array(Set(executions.map(\.triggerActivityID)))
+        return try await read { db in
+            var inputs = StepInputs()
+            var byID: [Int64: Contact] = [:]
+            // In slices, so a claim of any size stays under SQLite's limit on bound parameters.
+            for slice in emails.slices(of: 500) {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id, email, first_name, last_name, created_at, external_id, timezone, attributes
+                        FROM contacts WHERE email IN (\(Self.placeholders(slice.count)))
+                        """,
+                    arguments: StatementArguments(Array(slice)))
+                for row in rows {
+                    guard let email = EmailAddress(row["email"] as String) else { continue }
+                    byID[row["id"]] = Contact(
+                        email: email, firstName: row["first_name"], lastName: row["last_name"],
+                        createdAt: Timestamp(microseconds: row["created_at"]), tags: [], suppression: nil,
+                        externalID: row["external_id"], timezone: row["timezone"], attributes: row["attributes"])
+                }
+            }
+            for slice in Array(byID.keys).slices(of: 500) {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT contact_id, tag FROM contact_tags WHERE contact_id IN (\(Self.placeholders(slice.count))) ORDER BY tag_key",
+                    arguments: StatementArguments(Array(slice)))
+                for row in rows { byID[row["contact_id"]]?.tags.append(row["tag"]) }
+            }
+            inputs.contacts = Dictionary(byID.values.map { ($0.email, $0) }, uniquingKeysWith: { first, _ in first })
+            for slice in activityIDs.slices(of: 500) {
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT id, metadata FROM crm_activities WHERE id IN (\(Self.placeholders(slice.count)))",
+                    arguments: StatementArguments(Array(slice)))
+                for row in rows { inputs.events[row["id"]] = row["metadata"] }
+            }
+            return inputs
+        }
+    }
+
+    private static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
     public func commitSteps(_ steps: [(execution: Int64, step: StepCommit)], at time: Timestamp) async throws -> [Bool] {
         guard !steps.isEmpty else { return [] }
         let committed = try await write { db in try steps.map { try Self.commit(db, $0.execution, $0.step, at: time) } }
@@ -79,7 +125,8 @@ extension SQLiteStore {
 
     private static func commit(_ db: Database, _ id: Int64, _ step: StepCommit, at time: Timestamp) throws -> Bool {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT status, contact_email, current_node_id FROM automation_executions WHERE id = ?", arguments: [id]),
+            db.cachedStatement(sql: "SELECT status, contact_email, current_node_id FROM automation_executions WHERE id = ?"),
+            arguments: [id]),
             let status = ExecutionStatus(rawValue: row["status"]), let email = EmailAddress(row["contact_email"] as String)
         else { return false }
         guard !status.isFinished, step.onlyAt == nil || step.onlyAt == row["current_node_id"] else { return false }
@@ -91,13 +138,15 @@ extension SQLiteStore {
             }
         }
         let move = ExecutionRules.columns(of: step.move, at: time)
-        try db.execute(
+        // Cached: compiled once per connection, not once per step.
+        try db.cachedStatement(
             sql: """
                 UPDATE automation_executions SET status = ?, current_node_id = COALESCE(?, current_node_id),
                     wake_up_at = ?, locked_until = CASE WHEN ? THEN locked_until END, finished_at = ?,
                     last_error = COALESCE(?, last_error), updated_at = ?
                 WHERE id = ?
-                """,
+                """
+        ).execute(
             arguments: [
                 move.status.rawValue, move.nodeID, move.wakeUpAt?.microseconds, move.keepsLease, move.finishedAt?.microseconds,
                 move.error, time.microseconds, id,
@@ -233,5 +282,12 @@ extension SQLiteStore {
             wakeUpAt: (row["wake_up_at"] as Int64?).map(Timestamp.init(microseconds:)), dryRun: row["dry_run"],
             createdAt: Timestamp(microseconds: row["created_at"]),
             finishedAt: (row["finished_at"] as Int64?).map(Timestamp.init(microseconds:)))
+    }
+}
+
+extension Array {
+    /// Consecutive slices of at most `size` elements.
+    fileprivate func slices(of size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }
