@@ -143,6 +143,7 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
     MessageRoutes(store: store, clock: clock, defaultFrom: dependencies.configuration.mailFrom).register(on: routes)
     ReadRoutes(store: store).register(on: routes)
     SmartListRoutes(store: store, clock: clock).register(on: routes)
+    CampaignRoutes(store: store, clock: clock, defaultFrom: dependencies.configuration.mailFrom).register(on: routes)
     AutomationRoutes(
         store: store, simulation: AutomationSimulation(store: store, defaultFrom: dependencies.configuration.mailFrom), clock: clock
     ).register(on: routes)

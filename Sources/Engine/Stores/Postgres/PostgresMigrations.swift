@@ -284,6 +284,28 @@ enum PostgresMigrations {
             "v9_drop_jobs",
             ["DROP TABLE cortex_jobs"]
         ),
+        (
+            // A campaign keeps its definition as the API wrote it (the design verbatim); its
+            // ledger rows point at it and at the contact, unique per (campaign, contact), and are
+            // rendered at send time from the campaign, so the HTML is stored once.
+            "v10_campaigns",
+            [
+                """
+                CREATE TABLE campaigns (
+                    id bigserial PRIMARY KEY,
+                    definition json NOT NULL,
+                    status text NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'sent', 'cancelled')),
+                    scheduled_at timestamptz,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX campaigns_due ON campaigns (scheduled_at) WHERE status IN ('scheduled', 'sending')",
+                "ALTER TABLE email_jobs ADD COLUMN campaign_id bigint REFERENCES campaigns (id)",
+                "ALTER TABLE email_jobs ADD COLUMN contact_id bigint",
+                "CREATE UNIQUE INDEX email_jobs_by_campaign ON email_jobs (campaign_id, contact_id) WHERE campaign_id IS NOT NULL",
+            ]
+        ),
     ]
 
     /// Applies every pending migration in one transaction under the advisory lock.

@@ -250,6 +250,26 @@ enum SQLiteMigrations {
             // own (the send ledger, the executions), claimed under a lease.
             try db.execute(sql: "DROP TABLE cortex_jobs")
         }
+        migrator.registerMigration("v10_campaigns") { db in
+            // A campaign keeps its definition as the API wrote it (the design verbatim); its
+            // ledger rows point at it and at the contact, unique per (campaign, contact), and are
+            // rendered at send time from the campaign, so the HTML is stored once.
+            try db.execute(
+                sql: """
+                    CREATE TABLE campaigns (
+                        id INTEGER PRIMARY KEY,
+                        definition TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('draft', 'scheduled', 'sending', 'sent', 'cancelled')),
+                        scheduled_at INTEGER,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX campaigns_due ON campaigns (scheduled_at) WHERE status IN ('scheduled', 'sending');
+                    ALTER TABLE email_jobs ADD COLUMN campaign_id INTEGER REFERENCES campaigns (id);
+                    ALTER TABLE email_jobs ADD COLUMN contact_id INTEGER;
+                    CREATE UNIQUE INDEX email_jobs_by_campaign ON email_jobs (campaign_id, contact_id) WHERE campaign_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

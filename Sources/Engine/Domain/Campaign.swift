@@ -1,0 +1,59 @@
+/// A broadcast to a smart list or a filter (ENGINE.md §5).
+public struct Campaign: Sendable, Equatable {
+    public var id: Int64
+    public var definition: CampaignDefinition
+    public var status: CampaignStatus
+    /// When a scheduled campaign sends; when a sent one was sent.
+    public var scheduledAt: Timestamp?
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    public init(
+        id: Int64, definition: CampaignDefinition, status: CampaignStatus, scheduledAt: Timestamp?, createdAt: Timestamp,
+        updatedAt: Timestamp
+    ) {
+        self.id = id
+        self.definition = definition
+        self.status = status
+        self.scheduledAt = scheduledAt
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// Where a campaign is in its life: edited while `draft` or `scheduled`; `sending` from the
+/// moment its audience is fanned out into the ledger; `sent` when the fan-out is complete
+/// (the sender delivers the rows); `cancelled` for good.
+public enum CampaignStatus: String, Sendable, CaseIterable {
+    case draft, scheduled, sending, sent, cancelled
+
+    /// Whether its content and audience may still change (and it may be deleted).
+    public var isEditable: Bool { self == .draft || self == .scheduled }
+}
+
+/// A campaign's stored columns, as both stores read them.
+struct StoredCampaign {
+    var id: Int64
+    var definition: String
+    var status: String
+    var scheduledAt: Int64?
+    var createdAt: Int64
+    var updatedAt: Int64
+
+    /// Columns in the order the SQLite store selects them.
+    static let columns = "id, definition, status, scheduled_at, created_at, updated_at"
+
+    func campaign() throws -> Campaign {
+        guard let status = CampaignStatus(rawValue: status) else {
+            throw StoreError.invalid("campaign \(id) has an unknown status \(status)")
+        }
+        guard let object = try JSONParser.parse(Array(definition.utf8)).objectValue else {
+            throw StoreError.invalid("campaign \(id) has a definition that is not an object")
+        }
+        // Stored definitions were valid when written; `from` is always present in them.
+        let definition = try CampaignDefinition.parse(object, defaultFrom: nil)
+        return Campaign(
+            id: id, definition: definition, status: status, scheduledAt: scheduledAt.map(Timestamp.init(microseconds:)),
+            createdAt: Timestamp(microseconds: createdAt), updatedAt: Timestamp(microseconds: updatedAt))
+    }
+}

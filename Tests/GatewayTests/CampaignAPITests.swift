@@ -1,0 +1,73 @@
+import CortexTestSupport
+import Engine
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import Gateway
+
+/// `/v1/campaigns` through HTTP: a campaign saved with its design kept verbatim, edited and
+/// deleted while a draft, and clear 400s and 404s.
+@Suite struct CampaignAPITests {
+    static let valid = #"""
+        {"name": "November news", "subject": "News for {{contact.first_name}}", "from": "Shop <shop@example.com>",
+         "html": "<p>Hi {{contact.first_name}}</p><a href=\"{{unsubscribe_url}}\">Unsubscribe</a>",
+         "design": {"body": {"rows": []}, "counters": {"u_row": 1}}, "list_id": 3}
+        """#
+
+    @Test(arguments: StoreBackend.enabled)
+    func aCampaignIsSavedEditedAndDeletedWhileADraft(backend: StoreBackend) async throws {
+        try await TestApp.with(backend) { app in
+            try await app.test { client in
+                let list = try await client.execute(
+                    uri: "/v1/lists", method: .post, headers: app.bearer, body: .init(#"{"name": "VIP", "filter": {"tag": "VIP"}}"#))
+                guard case .number(let listID)? = list.json["id"] else { Issue.record("no list: \(list.json)"); return }
+                let body = Self.valid.replacingOccurrences(of: #""list_id": 3"#, with: #""list_id": \#(listID)"#)
+                let created = try await client.execute(uri: "/v1/campaigns", method: .post, headers: app.bearer, body: .init(body))
+                #expect(created.status == .created)
+                #expect(created.json["status"] == .string("draft") && created.json["stream"] == .string("broadcast"))
+                #expect(created.json["design"]?.serialized() == #"{"body":{"rows":[]},"counters":{"u_row":1}}"#)
+                #expect(created.json["consent"] == .string("granted") && created.json["scheduled_at"] == .null)
+                guard case .number(let id)? = created.json["id"] else { Issue.record("no id"); return }
+
+                // A GET body edited and sent back: the read-only fields are ignored.
+                let read = try await client.execute(uri: "/v1/campaigns/\(id)", method: .get, headers: app.bearer)
+                var edited = try #require(read.json.objectValue)
+                edited.members.removeAll { $0.key == "subject" }
+                edited.members.append(("subject", .string("December news")))
+                let put = try await client.execute(
+                    uri: "/v1/campaigns/\(id)", method: .put, headers: app.bearer, body: .init(JSON.object(edited).serialized()))
+                #expect(put.status == .ok && put.json["subject"] == .string("December news"))
+                let listed = try await client.execute(uri: "/v1/campaigns", method: .get, headers: app.bearer)
+                #expect(listed.json["data"]?.arrayValue?.map { $0["subject"] } == [.string("December news")])
+
+                let deleted = try await client.execute(uri: "/v1/campaigns/\(id)", method: .delete, headers: app.bearer)
+                #expect(deleted.status == .noContent)
+                let gone = try await client.execute(uri: "/v1/campaigns/\(id)", method: .get, headers: app.bearer)
+                #expect(gone.status == .notFound)
+            }
+        }
+    }
+
+    @Test func badBodiesAre400sAndNothingIsSaved() async throws {
+        let app = try await TestApp.make()
+        try await app.test { client in
+            for (body, field) in [
+                (Self.valid.replacingOccurrences(of: #""list_id": 3"#, with: #""list_id": 999"#), "list_id"),
+                (Self.valid.replacingOccurrences(of: #""from": "Shop <shop@example.com>","#, with: ""), "from"),
+                (#"{"name": "x"}"#, "subject"),
+            ] {
+                let response = try await client.execute(uri: "/v1/campaigns", method: .post, headers: app.bearer, body: .init(body))
+                #expect(response.status == .badRequest, "\(body)")
+                #expect(response.json["error"]?["message"]?.stringValue?.contains(field) == true, "\(response.json)")
+            }
+            let listed = try await client.execute(uri: "/v1/campaigns", method: .get, headers: app.bearer)
+            #expect(listed.json["data"]?.arrayValue?.isEmpty == true)
+            for method in [HTTPRequest.Method.get, .delete] {
+                #expect(try await client.execute(uri: "/v1/campaigns/42", method: method, headers: app.bearer).status == .notFound)
+            }
+        }
+    }
+}
