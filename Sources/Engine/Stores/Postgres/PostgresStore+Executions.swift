@@ -115,6 +115,10 @@ extension PostgresStore {
         guard !steps.isEmpty else { return [] }
         let committed = try await mapped { [self] in
             try await client.withTransaction(logger: logger) { connection -> [Bool] in
+                // One execution twice would need its first move seen by its second: step by step.
+                if Set(steps.map(\.execution)).count == steps.count {
+                    return try await Self.commitBatch(connection, steps, at: time, logger: logger)
+                }
                 var committed: [Bool] = []
                 for (id, step) in steps { committed.append(try await Self.commit(connection, id, step, at: time, logger: logger)) }
                 return committed
@@ -125,6 +129,84 @@ extension PostgresStore {
         }
         if steps.contains(where: { $0.step.effects.contains { if case .enqueueEmail = $0 { false } else { true } } }) {
             workSignals[.activities].notify()  // Tag changes write activities other automations may start on.
+        }
+        return committed
+    }
+
+    /// The steps of distinct executions in a few round trips instead of three or four per step:
+    /// one to lock every row, the effects, one `UPDATE` and one log `INSERT` for all of them
+    /// (column arrays through `unnest`; arrays cannot hold NULL here, so '' and -1 stand for it).
+    /// Same transaction, so each step's effects, move and logs still commit together.
+    private static func commitBatch(
+        _ connection: PostgresConnection, _ steps: [(execution: Int64, step: StepCommit)], at time: Timestamp, logger: Logger
+    ) async throws -> [Bool] {
+        // Locked in id order, so two walkers' batches wait for each other instead of deadlocking.
+        let rows = try await connection.query(
+            """
+            SELECT id, status, contact_email, current_node_id FROM automation_executions
+            WHERE id = ANY(\(steps.map(\.execution))) ORDER BY id FOR UPDATE
+            """, logger: logger
+        ).decode((Int64, String, String, String?).self).collectAll()
+        let current = Dictionary(rows.map { ($0.0, $0) }, uniquingKeysWith: { first, _ in first })
+        var committed: [Bool] = []
+        var ids: [Int64] = [], statuses: [String] = [], nodes: [String] = [], wakeUps: [Int64] = [], keepsLease: [Bool] = []
+        var finished: [Int64] = [], errors: [String] = []
+        var logExecutions: [Int64] = [], logAt: [Int64] = [], logNodes: [String] = [], actions: [String] = []
+        var outcomes: [String] = [], messages: [String] = [], details: [String] = []
+        for (id, step) in steps {
+            guard let row = current[id], let status = ExecutionStatus(rawValue: row.1), let email = EmailAddress(row.2),
+                !status.isFinished, step.onlyAt == nil || step.onlyAt == row.3
+            else {
+                committed.append(false)
+                continue
+            }
+            for effect in step.effects {
+                switch effect {
+                case .enqueueEmail(let message): _ = try await insertEmailJob(connection, message, at: time, logger: logger)
+                case .addTag(let tag): _ = try await addTags(connection, [tag], to: email, at: time, logger: logger)
+                case .removeTag(let tag): _ = try await removeTag(connection, tag, from: email, at: time, logger: logger)
+                }
+            }
+            let move = ExecutionRules.columns(of: step.move, at: time)
+            ids.append(id)
+            statuses.append(move.status.rawValue)
+            nodes.append(move.nodeID ?? "")
+            wakeUps.append(move.wakeUpAt?.microseconds ?? -1)
+            keepsLease.append(move.keepsLease)
+            finished.append(move.finishedAt?.microseconds ?? -1)
+            errors.append(move.error ?? "")
+            for log in step.logs {
+                logExecutions.append(id)
+                logAt.append(log.at.microseconds)
+                logNodes.append(log.nodeID ?? "")
+                actions.append(log.action)
+                outcomes.append(log.outcome.rawValue)
+                messages.append(log.message)
+                details.append(log.detail?.serialized() ?? "")
+            }
+            committed.append(true)
+        }
+        guard !ids.isEmpty else { return committed }
+        try await connection.query(
+            """
+            UPDATE automation_executions e SET status = m.status, current_node_id = COALESCE(NULLIF(m.node, ''), e.current_node_id),
+                wake_up_at = cortex_ts(NULLIF(m.wake_up, -1)), locked_until = CASE WHEN m.keeps_lease THEN e.locked_until END,
+                finished_at = cortex_ts(NULLIF(m.finished, -1)), last_error = COALESCE(NULLIF(m.error, ''), e.last_error),
+                updated_at = cortex_ts(\(time.microseconds))
+            FROM unnest(\(ids)::bigint[], \(statuses)::text[], \(nodes)::text[], \(wakeUps)::bigint[], \(keepsLease)::bool[],
+                        \(finished)::bigint[], \(errors)::text[]) AS m(id, status, node, wake_up, keeps_lease, finished, error)
+            WHERE e.id = m.id
+            """, logger: logger)
+        if !logExecutions.isEmpty {
+            try await connection.query(
+                """
+                INSERT INTO automation_logs (execution_id, at, node_id, action, outcome, message, detail)
+                SELECT l.execution_id, cortex_ts(l.at), NULLIF(l.node, ''), l.action, l.outcome, l.message, NULLIF(l.detail, '')::jsonb
+                FROM unnest(\(logExecutions)::bigint[], \(logAt)::bigint[], \(logNodes)::text[], \(actions)::text[],
+                            \(outcomes)::text[], \(messages)::text[], \(details)::text[])
+                    WITH ORDINALITY AS l(execution_id, at, node, action, outcome, message, detail, n)
+                ORDER BY l.n
+                """, logger: logger)
         }
         return committed
     }
