@@ -17,6 +17,11 @@ scripts/smoke.sh .build/debug/cortex
 # answers. Speed is measured on a release build with bench/run.sh, never here.
 bench/run.sh --smoke --binary .build/debug/cortex
 bench/run.sh --smoke --backend postgres --database-url "$CORTEX_TEST_DATABASE_URL" --binary .build/debug/cortex
+# The automation burst harness, 200 events per store (a few seconds each): every execution
+# completes once, one mail each (through the local Postmark server at a send rate on PostgreSQL).
+bench/automations.sh --smoke --binary .build/debug/cortex
+bench/automations.sh --smoke --backend postgres --database-url "$CORTEX_TEST_DATABASE_URL" --binary .build/debug/cortex \
+  --postmark-rate 500
 # The hostile-input probe against the debug binary: every answer must be the documented one.
 # Its /healthz bar (100 ms) is for a release build (bench/probe.sh without --binary), so off here.
 bench/probe.sh --binary .build/debug/cortex --max-healthz-ms 0 --slow-clients 200

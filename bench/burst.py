@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Sends a burst of signed checkout webhooks to `cortex serve`, for bench/automations.sh.
+
+Every event is a distinct Standard Webhooks delivery (`webhook-id` msg_auto_<run>_<n>) for a new
+contact `user<n>@example.com`, signed before the burst starts, so the burst itself spends no CPU
+on HMAC. The same run id and numbers always give the same deliveries, so a second invocation
+with the same --run-id re-sends exactly the same events: Cortex drops the ones it already
+committed as duplicates (that is how the kill run makes sure every event went in once).
+
+Events go out over --connections keep-alive connections, each its own thread, as fast as the
+server answers. A connection that fails (the server was killed) is reopened for the next event;
+events that got no 2xx answer are counted and listed, never retried here.
+
+Prints one JSON line: {"sent", "ok", "duplicates", "failed", "first_at", "last_at", "span_s"}.
+Standard library only.
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import sys
+import threading
+import time
+
+
+def sign(secret: str, run_id: str, count: int, timestamp: int) -> list[tuple[dict, bytes]]:
+    encoded = secret[len("whsec_"):] if secret.startswith("whsec_") else secret
+    key = base64.b64decode(encoded + "=" * (-len(encoded) % 4))
+    occurred = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp))
+    events = []
+    for n in range(1, count + 1):
+        webhook_id = f"msg_auto_{run_id}_{n}"
+        body = json.dumps({
+            "type": "checkout.completed", "timestamp": occurred,
+            "data": {"email": f"user{n}@example.com", "first_name": "User", "product": "bench",
+                     "amount": 4900, "order_id": n},
+        }, separators=(",", ":")).encode()
+        mac = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256)
+        headers = {
+            "Content-Type": "application/json", "webhook-id": webhook_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": "v1," + base64.b64encode(mac.digest()).decode(),
+        }
+        events.append((headers, body))
+    return events
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--secret", required=True, help="whsec_<base64>, as CORTEX_CHECKOUT_SECRET")
+    parser.add_argument("--events", type=int, required=True)
+    parser.add_argument("--run-id", required=True)
+    parser.add_argument("--timestamp", type=int, required=True, help="webhook-timestamp (Unix seconds), fixed per run")
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+
+    events = sign(args.secret, args.run_id, args.events, args.timestamp)
+    lock = threading.Lock()
+    state = {"next": 0, "ok": 0, "duplicates": 0, "failed": 0, "first_at": None, "last_at": None, "first_error": None}
+
+    def take() -> int | None:
+        with lock:
+            index = state["next"]
+            if index >= len(events):
+                return None
+            state["next"] = index + 1
+            if state["first_at"] is None:
+                state["first_at"] = time.time()
+            return index
+
+    def worker() -> None:
+        connection = None
+        while (index := take()) is not None:
+            headers, body = events[index]
+            try:
+                if connection is None:
+                    connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+                connection.request("POST", "/webhooks/checkout", body=body, headers=headers)
+                response = connection.getresponse()
+                answer = response.read()
+                good = 200 <= response.status < 300
+                duplicate = good and b'"duplicate":true' in answer.replace(b" ", b"")
+                error = None if good else f"HTTP {response.status}: {answer[:200]!r}"
+            except (OSError, http.client.HTTPException) as failure:
+                good, duplicate, error = False, False, repr(failure)
+                if connection is not None:
+                    connection.close()
+                connection = None
+            with lock:
+                state["last_at"] = time.time()
+                if good:
+                    state["ok"] += 1
+                    state["duplicates"] += duplicate
+                else:
+                    state["failed"] += 1
+                    state["first_error"] = state["first_error"] or error
+
+    threads = [threading.Thread(target=worker) for _ in range(args.connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    first, last = state["first_at"] or 0.0, state["last_at"] or 0.0
+    print(json.dumps({
+        "sent": len(events), "ok": state["ok"], "duplicates": state["duplicates"], "failed": state["failed"],
+        "first_error": state["first_error"], "first_at": first, "last_at": last, "span_s": round(last - first, 3),
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""A local stand-in for Postmark's batch Email API, for bench/automations.sh.
+
+    python3 bench/postmark_server.py --token TOKEN --log FILE --port-file FILE
+
+`POST /email/batch` with `X-Postmark-Server-Token: TOKEN` and a JSON array of messages is
+answered as Postmark documents it (https://postmarkapp.com/developer/api/email-api#send-batch-emails):
+HTTP 200 with one result per message, in order,
+
+    {"ErrorCode": 0, "Message": "OK", "MessageID": "<uuid>", "SubmittedAt": "<ISO 8601>", "To": "<to>"}
+
+A wrong or missing token gets HTTP 401 `{"ErrorCode": 10, "Message": "..."}`, a body that is not
+an array of objects HTTP 422, as Postmark does. Nothing is delivered anywhere.
+
+Every message received is appended to --log as one JSON line, written and flushed before the
+answer is sent: `{"t": <arrival, Unix seconds>, "batch": <n>, "to", "subject", "metadata",
+"headers", "message_id"}`, so the harness can check the send rate (arrival times) and whether a
+message arrived twice (its Metadata names the execution and node). The port it listens on
+(loopback, chosen by the system) is written to --port-file once it is ready.
+Standard library only.
+"""
+
+import argparse
+import datetime
+import json
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--token", required=True, help="the X-Postmark-Server-Token to accept")
+    parser.add_argument("--log", required=True, help="JSON lines, one per message received")
+    parser.add_argument("--port-file", required=True, help="where to write the port once listening")
+    args = parser.parse_args()
+
+    log = open(args.log, "a", buffering=1 << 16)
+    lock = threading.Lock()
+    batches = [0]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as AsyncHTTPClient expects of Postmark
+
+        def log_message(self, *_):  # quiet: thousands of requests
+            pass
+
+        def answer(self, status: int, payload) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            arrived = time.time()
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            if self.path != "/email/batch":
+                return self.answer(404, {"ErrorCode": 404, "Message": "not found"})
+            if self.headers.get("X-Postmark-Server-Token") != args.token:
+                return self.answer(401, {"ErrorCode": 10, "Message": "Bad or missing Server API token."})
+            try:
+                messages = json.loads(raw)
+                if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+                    raise ValueError("not an array of messages")
+            except ValueError as error:
+                return self.answer(422, {"ErrorCode": 402, "Message": f"Invalid JSON: {error}"})
+            submitted = datetime.datetime.now(datetime.timezone.utc).isoformat()
+            results, lines = [], []
+            for message in messages:
+                message_id = str(uuid.uuid4())
+                results.append({"ErrorCode": 0, "Message": "OK", "MessageID": message_id,
+                                "SubmittedAt": submitted, "To": message.get("To")})
+                lines.append(json.dumps({
+                    "t": arrived, "to": message.get("To"), "subject": message.get("Subject"),
+                    "metadata": message.get("Metadata"), "headers": message.get("Headers"),
+                    "message_id": message_id}))
+            with lock:
+                batches[0] += 1
+                for line in lines:
+                    log.write(line[:-1] + f', "batch": {batches[0]}}}\n')
+                log.flush()
+            self.answer(200, results)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    with open(args.port_file, "w") as out:
+        out.write(str(server.server_address[1]))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
