@@ -44,6 +44,11 @@ struct AppDependencies: Sendable {
             status: senderStatus, startAfter: migrated)
     }
 
+    /// Fans scheduled campaigns out into the ledger (ENGINE.md §5).
+    func campaignWorker() -> CampaignWorker {
+        CampaignWorker(store: store, clock: clock, logger: logger, startAfter: migrated)
+    }
+
     /// The automation watcher and walker (ENGINE.md §4), unless the caller runs none.
     var automationWorkers: [any Service] {
         guard runsAutomations else { return [] }
@@ -103,7 +108,7 @@ func buildApplication(_ dependencies: AppDependencies) -> Application<RouterResp
         configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "cortex"),
         services: (dependencies.runsStoreServices ? dependencies.store.services : [])
-            + (dependencies.runsSender ? [dependencies.sender()] : []) + dependencies.archivePruners
+            + (dependencies.runsSender ? [dependencies.sender(), dependencies.campaignWorker()] : []) + dependencies.archivePruners
             + dependencies.automationWorkers,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
@@ -143,7 +148,9 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
     MessageRoutes(store: store, clock: clock, defaultFrom: dependencies.configuration.mailFrom).register(on: routes)
     ReadRoutes(store: store).register(on: routes)
     SmartListRoutes(store: store, clock: clock).register(on: routes)
-    CampaignRoutes(store: store, clock: clock, defaultFrom: dependencies.configuration.mailFrom).register(on: routes)
+    CampaignRoutes(
+        store: store, clock: clock, defaultFrom: dependencies.configuration.mailFrom, publicURL: dependencies.configuration.publicURL
+    ).register(on: routes)
     AutomationRoutes(
         store: store, simulation: AutomationSimulation(store: store, defaultFrom: dependencies.configuration.mailFrom), clock: clock
     ).register(on: routes)

@@ -70,4 +70,46 @@ import Testing
             }
         }
     }
+
+    @Test(arguments: StoreBackend.enabled)
+    func sendingFansOutOnceAndASecondSendIs409(backend: StoreBackend) async throws {
+        try await TestApp.with(backend, { $0.publicURL = "https://crm.example.com" }) { app in
+            try await app.test { client in
+                for name in ["ada", "bob"] {
+                    let put = try await client.execute(
+                        uri: "/v1/contacts/\(name)@example.com", method: .put, headers: app.bearer, body: .init(#"{"consent": "granted"}"#))
+                    #expect(put.status == .ok)
+                }
+                let body = Self.valid.replacingOccurrences(of: #""list_id": 3"#, with: #""filter": {"everyone": true}"#)
+                let created = try await client.execute(uri: "/v1/campaigns", method: .post, headers: app.bearer, body: .init(body))
+                guard case .number(let id)? = created.json["id"] else { Issue.record("no id: \(created.json)"); return }
+                let sent = try await client.execute(uri: "/v1/campaigns/\(id)/send", method: .post, headers: app.bearer)
+                #expect(sent.status == .ok && sent.json["status"] == .string("scheduled"))
+                let again = try await client.execute(uri: "/v1/campaigns/\(id)/send", method: .post, headers: app.bearer)
+                #expect(again.status == .conflict && again.errorCode == "campaign_already_sent")
+                // The worker (here one pass by hand) fans it out; the sender delivers it.
+                #expect(try await app.dependencies.campaignWorker().runOnce()?.recipients == 2)
+                let sending = try await client.execute(uri: "/v1/campaigns/\(id)", method: .get, headers: app.bearer)
+                #expect(sending.json["status"] == .string("sending") && sending.json["stats"]?["recipients"] == .int(2))
+                let edit = try await client.execute(uri: "/v1/campaigns/\(id)", method: .put, headers: app.bearer, body: .init(body))
+                #expect(edit.status == .conflict && edit.errorCode == "campaign_not_editable")
+                let late = try await client.execute(
+                    uri: "/v1/campaigns/\(id)/send", method: .post, headers: app.bearer, body: .init(#"{"at": "yesterday"}"#))
+                #expect(late.status == .badRequest)
+            }
+        }
+    }
+
+    @Test func aCampaignIsNotSentWithoutAPublicURLForItsUnsubscribeLinks() async throws {
+        let app = try await TestApp.make()
+        try await app.test { client in
+            let body = Self.valid.replacingOccurrences(of: #""list_id": 3"#, with: #""filter": {"everyone": true}"#)
+            let created = try await client.execute(uri: "/v1/campaigns", method: .post, headers: app.bearer, body: .init(body))
+            guard case .number(let id)? = created.json["id"] else { Issue.record("no id"); return }
+            let sent = try await client.execute(uri: "/v1/campaigns/\(id)/send", method: .post, headers: app.bearer)
+            #expect(sent.status == .conflict && sent.errorCode == "public_url_required")
+            let read = try await client.execute(uri: "/v1/campaigns/\(id)", method: .get, headers: app.bearer)
+            #expect(read.json["status"] == .string("draft"))
+        }
+    }
 }

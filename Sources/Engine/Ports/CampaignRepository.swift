@@ -15,4 +15,24 @@ public protocol CampaignRepository: Sendable {
 
     /// Deletes a draft or scheduled campaign; `false` when there is none; `conflict` otherwise.
     func deleteCampaign(id: Int64) async throws -> Bool
+
+    /// Asks for a draft campaign to be sent at `sendAt` (now or later): it becomes `scheduled`,
+    /// and the campaign worker fans it out when due. `nil` when there is none; `conflict` unless
+    /// it is a draft (a second send). Wakes the campaign worker.
+    func scheduleCampaign(id: Int64, at sendAt: Timestamp, now: Timestamp) async throws -> Campaign?
+
+    /// Cancels a scheduled or sending campaign; its queued ledger rows become `cancelled`. `nil`
+    /// when there is none; `conflict` when it is a draft, sent or cancelled.
+    func cancelCampaign(id: Int64, at time: Timestamp) async throws -> Campaign?
+
+    /// When the earliest scheduled campaign is due; `nil` when none is scheduled.
+    func nextCampaignDue() async throws -> Timestamp?
+
+    /// Fans out one scheduled campaign due by `now` (``CampaignFanOut``): its ledger rows and its
+    /// move to `sending` in one transaction, so a crash leaves it scheduled with no row, to be
+    /// fanned out again. Answers the campaign and the rows queued, or `nil` when none is due.
+    func fanOutNextCampaign(now: Timestamp) async throws -> (campaignID: Int64, recipients: Int)?
+
+    /// The campaign's ledger rows by status.
+    func campaignLedgerCounts(id: Int64) async throws -> [EmailStatus: Int]
 }

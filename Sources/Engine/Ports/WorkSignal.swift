@@ -92,6 +92,8 @@ public enum WorkTopic: String, CaseIterable, Sendable {
     case activities
     /// An automation was activated: the watcher, asleep while none was active, starts reading.
     case automations
+    /// A campaign was scheduled: the campaign worker sleeps until it is due.
+    case campaigns
 
     /// The PostgreSQL channel its wake-ups travel on between instances.
     public var channel: String { "cortex_\(rawValue)" }

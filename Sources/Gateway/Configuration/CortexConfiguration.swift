@@ -38,6 +38,9 @@ struct CortexConfiguration: Sendable {
     /// `CORTEX_WEBHOOK_ALLOW_PRIVATE=1`: webhook nodes may call loopback, link-local and private
     /// addresses (off by default: a graph must not reach into Cortex's own network).
     var webhookAllowPrivate = false
+    /// `CORTEX_PUBLIC_URL`: where Cortex is reached from outside (`https://crm.example.com`), for
+    /// the one-click unsubscribe links every broadcast carries; required to send a campaign.
+    var publicURL: String?
     var logLevel: Logger.Level = .notice
     /// `CORTEX_HTTP_HEADER_TIMEOUT`: a request head must be complete this long after its first
     /// byte (and a fresh connection must send one), and a body may not stall longer.
@@ -147,6 +150,12 @@ struct CortexConfiguration: Sendable {
                 throw ConfigurationError("CORTEX_WEBHOOK_ALLOW_PRIVATE must be 1 or 0, got \"\(allow)\"")
             }
             webhookAllowPrivate = allow == "1" || allow.lowercased() == "true"
+        }
+        if let url = Self.nonEmpty(reader.string(forKey: "cortex.public.url")) {
+            guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.count > 8, !url.contains(" ") else {
+                throw ConfigurationError("CORTEX_PUBLIC_URL must be an https:// URL (http:// for local testing), got \"\(url)\"")
+            }
+            publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
         }
         if let days = Self.nonEmpty(reader.string(forKey: "cortex.archive.retention.days")) {
             guard let value = Int(days), (0...36_500).contains(value) else {

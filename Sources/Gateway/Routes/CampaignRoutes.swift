@@ -2,23 +2,24 @@ import Engine
 import Hummingbird
 
 /// Campaigns (ENGINE.md §5): create, list, read, replace and delete them while they are drafts
-/// or scheduled.
+/// or scheduled; send (now or at a time) and cancel them.
 struct CampaignRoutes {
     let store: any CampaignRepository & SmartListRepository
     let clock: any WallClock
     let defaultFrom: String?
+    let publicURL: String?
 
     func register(on routes: RouteRegistrar) {
         routes.add(.post, "/v1/campaigns") { request, _ in
             let definition = try await definition(request)
             let id = try await store.createCampaign(definition, at: clock.now())
-            return JSONResponse.make(.created, Self.json(try await found(id)))
+            return JSONResponse.make(.created, try await json(try await found(id)))
         }
         routes.add(.get, "/v1/campaigns") { _, _ in
-            JSONResponse.make(.ok, .object(["data": .array(try await store.campaigns().map(Self.json))]))
+            JSONResponse.make(.ok, .object(["data": .array(try await campaignsJSON())]))
         }
         routes.add(.get, "/v1/campaigns/{id}") { _, context in
-            JSONResponse.make(.ok, Self.json(try await found(try PathID.parse(context, "campaign"))))
+            JSONResponse.make(.ok, try await json(try await found(try PathID.parse(context, "campaign"))))
         }
         routes.add(.put, "/v1/campaigns/{id}") { request, context in
             let id = try PathID.parse(context, "campaign")
@@ -27,9 +28,23 @@ struct CampaignRoutes {
                 guard let updated = try await store.updateCampaign(id: id, definition, at: clock.now()) else {
                     throw APIError.notFound("no campaign \(id)")
                 }
-                return JSONResponse.make(.ok, Self.json(updated))
+                return JSONResponse.make(.ok, try await json(updated))
             } catch let error as StoreError where error.kind == .conflict {
                 throw APIError(.conflict, code: "campaign_not_editable", "campaign \(id) can no longer change: \(error.message)")
+            }
+        }
+        routes.add(.post, "/v1/campaigns/{id}/send") { request, context in
+            JSONResponse.make(.ok, try await json(try await send(try PathID.parse(context, "campaign"), request)))
+        }
+        routes.add(.post, "/v1/campaigns/{id}/cancel") { _, context in
+            let id = try PathID.parse(context, "campaign")
+            do {
+                guard let cancelled = try await store.cancelCampaign(id: id, at: clock.now()) else {
+                    throw APIError.notFound("no campaign \(id)")
+                }
+                return JSONResponse.make(.ok, try await json(cancelled))
+            } catch let error as StoreError where error.kind == .conflict {
+                throw APIError(.conflict, code: "invalid_transition", "cannot cancel campaign \(id): \(error.message)")
             }
         }
         routes.add(.delete, "/v1/campaigns/{id}") { _, context in
@@ -40,6 +55,34 @@ struct CampaignRoutes {
             } catch let error as StoreError where error.kind == .conflict {
                 throw APIError(.conflict, code: "campaign_not_editable", "campaign \(id) can no longer be deleted: \(error.message)")
             }
+        }
+    }
+
+    /// `{"at": TIME?}`: now, or at a time; a second send is a 409.
+    private func send(_ id: Int64, _ request: Request) async throws -> Campaign {
+        guard publicURL != nil else {
+            throw APIError(
+                .conflict, code: "public_url_required",
+                "set CORTEX_PUBLIC_URL before sending a campaign: every broadcast carries a one-click unsubscribe link")
+        }
+        let body = try await BodyLimit.collect(request)
+        let object = body.isEmpty ? JSONObject() : try InboundPayload.parseObject(body)
+        if let unknown = object.members.first(where: { $0.key != "at" }) {
+            throw InputError.invalidField(unknown.key, "is not a field of a send; give {\"at\": TIME} or nothing for now")
+        }
+        let now = clock.now()
+        var at = now
+        if let value = object["at"], !value.isNull {
+            guard let text = value.stringValue, let time = RFC3339.parse(text) else { throw InputError.invalidTimestamp("at") }
+            at = max(time, now)
+        }
+        do {
+            guard let scheduled = try await store.scheduleCampaign(id: id, at: at, now: now) else {
+                throw APIError.notFound("no campaign \(id)")
+            }
+            return scheduled
+        } catch let error as StoreError where error.kind == .conflict {
+            throw APIError(.conflict, code: "campaign_already_sent", "campaign \(id) cannot be sent again: \(error.message)")
         }
     }
 
@@ -58,13 +101,32 @@ struct CampaignRoutes {
         return campaign
     }
 
-    /// A campaign as the API answers it.
-    static func json(_ campaign: Campaign) -> JSON {
+    private func campaignsJSON() async throws -> [JSON] {
+        var data: [JSON] = []
+        for campaign in try await store.campaigns() { data.append(try await json(campaign)) }
+        return data
+    }
+
+    /// A campaign as the API answers it, with its ledger counts. A campaign is `sent` once it
+    /// was fanned out and none of its messages is still queued or being sent.
+    func json(_ campaign: Campaign) async throws -> JSON {
+        let counts = try await store.campaignLedgerCounts(id: campaign.id)
+        let count = { (status: EmailStatus) -> Int in counts[status] ?? 0 }
+        var status = campaign.status
+        if status == .sending, count(.queued) + count(.sending) == 0 { status = .sent }
         var object = JSONObject([("id", .int(campaign.id))])
         object.members += campaign.definition.json.members
         object.members += [
-            ("status", .string(campaign.status.rawValue)),
+            ("status", .string(status.rawValue)),
             ("scheduled_at", campaign.scheduledAt.map { .string(RFC3339.format($0)) } ?? .null),
+            (
+                "stats",
+                .object([
+                    "recipients": .int(Int64(counts.values.reduce(0, +))), "queued": .int(Int64(count(.queued) + count(.sending))),
+                    "sent": .int(Int64(count(.sent))), "failed": .int(Int64(count(.failed))),
+                    "suppressed": .int(Int64(count(.suppressed))), "cancelled": .int(Int64(count(.cancelled))),
+                ])
+            ),
             ("created_at", .string(RFC3339.format(campaign.createdAt))),
             ("updated_at", .string(RFC3339.format(campaign.updatedAt))),
         ]

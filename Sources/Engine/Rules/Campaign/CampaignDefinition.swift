@@ -167,3 +167,15 @@ public enum CampaignAudience: Sendable, Equatable {
 public enum CampaignConsent: String, Sendable, CaseIterable {
     case granted, any
 }
+
+extension CampaignDefinition {
+    /// The audience as a filter: a list's members are `{"list": id}`.
+    public var audienceFilter: Filter {
+        get throws {
+            switch audience {
+            case .list(let id): return .list(id)
+            case .filter(let json): return try FilterParser.parse(json)
+            }
+        }
+    }
+}

@@ -81,3 +81,108 @@ extension PostgresStore {
         return campaigns
     }
 }
+
+extension PostgresStore {
+    public func scheduleCampaign(id: Int64, at sendAt: Timestamp, now: Timestamp) async throws -> Campaign? {
+        defer { workSignals[.campaigns].notify() }
+        return try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection -> Campaign? in
+                guard let current = try await Self.locked(connection, id: id, logger: logger) else { return nil }
+                guard current.status == .draft else { throw StoreError.conflict("campaign \(id) is already \(current.status.rawValue)") }
+                let campaign = try await Self.campaigns(
+                    connection.query(
+                        """
+                        UPDATE campaigns SET status = 'scheduled', scheduled_at = cortex_ts(\(sendAt.microseconds)),
+                            updated_at = cortex_ts(\(now.microseconds))
+                        WHERE id = \(id) RETURNING \(unescaped: Self.campaignColumns)
+                        """, logger: logger)
+                ).first
+                try await connection.query("SELECT pg_notify(\(WorkTopic.campaigns.channel), '')", logger: logger)
+                return campaign
+            }
+        }
+    }
+
+    public func cancelCampaign(id: Int64, at time: Timestamp) async throws -> Campaign? {
+        try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection -> Campaign? in
+                guard let current = try await Self.locked(connection, id: id, logger: logger) else { return nil }
+                guard current.status == .scheduled || current.status == .sending else {
+                    throw StoreError.conflict("campaign \(id) is \(current.status.rawValue)")
+                }
+                try await connection.query(
+                    """
+                    UPDATE email_jobs SET status = 'cancelled', lease_until = NULL, last_error = 'the campaign was cancelled'
+                    WHERE campaign_id = \(id) AND status = 'queued'
+                    """, logger: logger)
+                return try await Self.campaigns(
+                    connection.query(
+                        """
+                        UPDATE campaigns SET status = 'cancelled', updated_at = cortex_ts(\(time.microseconds))
+                        WHERE id = \(id) RETURNING \(unescaped: Self.campaignColumns)
+                        """, logger: logger)
+                ).first
+            }
+        }
+    }
+
+    public func nextCampaignDue() async throws -> Timestamp? {
+        try await mapped { [self] in
+            try await client.query("SELECT cortex_us(min(scheduled_at)) FROM campaigns WHERE status = 'scheduled'", logger: logger)
+                .decode(Int64?.self).first { _ in true }.flatMap { $0 }.map(Timestamp.init(microseconds:))
+        }
+    }
+
+    public func fanOutNextCampaign(now: Timestamp) async throws -> (campaignID: Int64, recipients: Int)? {
+        guard
+            let campaign = try await mapped({ [self] in
+                try await Self.campaigns(
+                    client.query(
+                        """
+                        SELECT \(unescaped: Self.campaignColumns) FROM campaigns
+                        WHERE status = 'scheduled' AND scheduled_at <= cortex_ts(\(now.microseconds))
+                        ORDER BY scheduled_at, id LIMIT 1
+                        """, logger: logger)
+                ).first
+            })
+        else { return nil }
+        let audience = try await compiled(try campaign.definition.audienceFilter, shape: .set, at: now)
+        let query = CampaignFanOut.statement(campaignID: campaign.id, campaign.definition, audience: audience, at: now, .postgres).query
+        let recipients = try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection -> Int? in
+                // Another instance may be fanning it out: skip it rather than wait; and it may have
+                // been cancelled or fanned out since it was read.
+                let still = try await connection.query(
+                    "SELECT status FROM campaigns WHERE id = \(campaign.id) FOR UPDATE SKIP LOCKED", logger: logger
+                ).decode(String.self).first { _ in true }
+                guard still == CampaignStatus.scheduled.rawValue else { return nil }
+                let result = try await connection.query(query, logger: logger)
+                var inserted = 0
+                for try await _ in result {}
+                inserted = Int(try await connection.query(
+                    "SELECT count(*) FROM email_jobs WHERE campaign_id = \(campaign.id)", logger: logger
+                ).decode(Int64.self).first { _ in true } ?? 0)
+                try await connection.query(
+                    """
+                    UPDATE campaigns SET status = 'sending', updated_at = cortex_ts(\(now.microseconds)) WHERE id = \(campaign.id)
+                    """, logger: logger)
+                try await connection.query("SELECT pg_notify(\(WorkTopic.email.channel), '')", logger: logger)
+                return inserted
+            }
+        }
+        guard let recipients else { return nil }
+        if recipients > 0 { workSignals[.email].notify() }
+        return (campaign.id, recipients)
+    }
+
+    public func campaignLedgerCounts(id: Int64) async throws -> [EmailStatus: Int] {
+        let rows = try await mapped { [self] in
+            try await client.query(
+                "SELECT status, count(*) FROM email_jobs WHERE campaign_id = \(id) GROUP BY status", logger: logger
+            ).decode((String, Int64).self).collectAll()
+        }
+        var counts: [EmailStatus: Int] = [:]
+        for (status, count) in rows { if let status = EmailStatus(rawValue: status) { counts[status] = Int(count) } }
+        return counts
+    }
+}

@@ -49,3 +49,79 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    public func scheduleCampaign(id: Int64, at sendAt: Timestamp, now: Timestamp) async throws -> Campaign? {
+        defer { workSignals[.campaigns].notify() }
+        return try await write { db in
+            guard let current = try Self.campaign(db, id) else { return nil }
+            guard current.status == .draft else { throw StoreError.conflict("campaign \(id) is already \(current.status.rawValue)") }
+            try db.execute(
+                sql: "UPDATE campaigns SET status = 'scheduled', scheduled_at = ?, updated_at = ? WHERE id = ?",
+                arguments: [sendAt.microseconds, now.microseconds, id])
+            return try Self.campaign(db, id)
+        }
+    }
+
+    public func cancelCampaign(id: Int64, at time: Timestamp) async throws -> Campaign? {
+        try await write { db in
+            guard let current = try Self.campaign(db, id) else { return nil }
+            guard current.status == .scheduled || current.status == .sending else {
+                throw StoreError.conflict("campaign \(id) is \(current.status.rawValue)")
+            }
+            try db.execute(
+                sql: "UPDATE campaigns SET status = 'cancelled', updated_at = ? WHERE id = ?", arguments: [time.microseconds, id])
+            try db.execute(
+                sql: """
+                    UPDATE email_jobs SET status = 'cancelled', lease_until = NULL, last_error = 'the campaign was cancelled'
+                    WHERE campaign_id = ? AND status = 'queued'
+                    """, arguments: [id])
+            return try Self.campaign(db, id)
+        }
+    }
+
+    public func nextCampaignDue() async throws -> Timestamp? {
+        try await read { db in
+            try Int64.fetchOne(db, sql: "SELECT min(scheduled_at) FROM campaigns WHERE status = 'scheduled'")
+                .map(Timestamp.init(microseconds:))
+        }
+    }
+
+    public func fanOutNextCampaign(now: Timestamp) async throws -> (campaignID: Int64, recipients: Int)? {
+        guard
+            let campaign = try await read({ db in
+                try Self.campaigns(db, where: "status = 'scheduled' AND scheduled_at <= ?", [now.microseconds]).last
+            })
+        else { return nil }
+        let audience = try await compiled(campaign.definition.audienceFilter, shape: .set, at: now)
+        let statement = CampaignFanOut.statement(campaignID: campaign.id, campaign.definition, audience: audience, at: now, .sqlite)
+        let recipients = try await write { db -> Int? in
+            // Still scheduled and due: not cancelled or fanned out since it was read.
+            guard try Self.campaign(db, campaign.id)?.status == .scheduled else { return nil }
+            try db.execute(sql: statement.sql, arguments: statement.arguments)
+            let recipients = db.changesCount
+            try db.execute(
+                sql: "UPDATE campaigns SET status = 'sending', updated_at = ? WHERE id = ?", arguments: [now.microseconds, campaign.id])
+            return recipients
+        }
+        guard let recipients else { return nil }
+        if recipients > 0 { workSignals[.email].notify() }
+        return (campaign.id, recipients)
+    }
+
+    public func campaignLedgerCounts(id: Int64) async throws -> [EmailStatus: Int] {
+        try await read { db in
+            var counts: [EmailStatus: Int] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT status, count(*) AS n FROM email_jobs WHERE campaign_id = ? GROUP BY status", arguments: [id])
+            {
+                if let status = EmailStatus(rawValue: row["status"]) { counts[status] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    private static func campaign(_ db: Database, _ id: Int64) throws -> Campaign? {
+        try campaigns(db, where: "id = ?", [id]).first
+    }
+}

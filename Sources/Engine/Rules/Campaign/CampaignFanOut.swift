@@ -1,0 +1,59 @@
+/// The one set-based statement that snapshots a campaign's audience into the send ledger
+/// (ENGINE.md §5), for either store: a row per recipient, unique per (campaign, contact) (and
+/// by its key `campaign:<id>:<contact>`), leaving out suppressed contacts, contacts whose
+/// consent is revoked and, with consent `granted`, those whose consent is not granted. Subject
+/// and bodies stay empty: they are rendered from the campaign per recipient at send time.
+public enum CampaignFanOut {
+    /// Any address: the options of a campaign's rows are built on a message, whose recipient
+    /// they do not read.
+    private static let definitionSender = EmailAddress("campaign@example.com")!
+
+    /// The ledger's metadata of a campaign's rows.
+    public static func metadata(campaignID: Int64) -> String { JSON.object(["campaign_id": .int(campaignID)]).serialized() }
+
+    /// The statement; `audience` is the campaign's filter compiled with `.set`.
+    public static func statement(
+        campaignID: Int64, _ definition: CampaignDefinition, audience: CompiledFilter, at time: Timestamp, _ dialect: SQLDialect
+    ) -> DirectoryStatement {
+        var statement = DirectoryStatement(sql: "", bindings: audience.bindings)
+        func bind(_ value: SQLBinding) -> String {
+            statement.bindings.append(value)
+            return dialect == .sqlite ? "?" : "$\(statement.bindings.count)"
+        }
+        func bindTime() -> String {
+            let placeholder = bind(.integer(time.microseconds))
+            return dialect == .sqlite ? placeholder : "cortex_ts(\(placeholder)::bigint)"
+        }
+        // The audience's SQL comes first (its placeholders keep their numbers, and SQLite's
+        // positional ones stay in text order); the rest bind after it.
+        var consent = "c.consent_status <> 'revoked'"
+        if definition.consent == .granted { consent = "c.consent_status = 'granted'" }
+        let audienceSQL = """
+            WITH audience AS (
+                SELECT c.id, c.email FROM contacts c
+                WHERE \(audience.sql) AND \(consent) AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email = c.email)
+            )
+            """
+        var options = NewEmailJob(idempotencyKey: "", recipient: definitionSender, sender: "", subject: "", html: nil, text: nil)
+        options.trackOpens = definition.trackOpens
+        options.trackLinks = definition.trackLinks
+        let json = dialect == .sqlite ? "" : "::jsonb"
+        let id = bind(.integer(campaignID))
+        let key = dialect == .sqlite ? "'campaign:' || \(id) || ':' || a.id" : "'campaign:' || \(id)::text || ':' || a.id::text"
+        let columns = [
+            key, "a.email", bind(.text(definition.from)), "''", "NULL", "NULL", "'broadcast'",
+            definition.tag.map { bind(.text($0)) } ?? "NULL", bind(.text(metadata(campaignID: campaignID))) + json,
+            bind(.text(DeliveryOptionsJSON.encode(options))) + json, "'queued'", bindTime(), bindTime(),
+            bind(.integer(campaignID)) + (dialect == .sqlite ? "" : "::bigint"), "a.id",
+        ]
+        // `WHERE true`: SQLite needs it to tell the upsert clause from a join constraint.
+        statement.sql = audienceSQL + """
+
+            INSERT INTO email_jobs (idempotency_key, recipient, sender, subject, html_body, text_body, stream, tag, metadata,
+                options, status, next_attempt_at, created_at, campaign_id, contact_id)
+            SELECT \(columns.joined(separator: ", ")) FROM audience a WHERE true
+            ON CONFLICT DO NOTHING
+            """
+        return statement
+    }
+}
