@@ -26,6 +26,9 @@ struct AppDependencies: Sendable {
     /// Opened once migrations are applied; the sender waits for it.
     var migrated = StartupGate()
 
+    /// The unsubscribe links' key, read from the store once.
+    var unsubscribeKey: UnsubscribeKey { UnsubscribeKey(store: store) }
+
     /// The transport `CORTEX_MAIL_PROVIDER` names; the configuration has checked its settings.
     var transport: any MailTransport {
         switch (configuration.mailProvider, configuration.smtp) {
@@ -41,7 +44,10 @@ struct AppDependencies: Sendable {
     func sender() -> SenderWorker {
         SenderWorker(
             store: store, transport: transport, clock: clock, ratePerSecond: configuration.sendRate, logger: logger,
-            status: senderStatus, startAfter: migrated)
+            status: senderStatus, startAfter: migrated,
+            campaignMail: configuration.publicURL.map { url in
+                CampaignMail(store: store, links: SignedUnsubscribeLinks(publicURL: url, key: unsubscribeKey))
+            })
     }
 
     /// Fans scheduled campaigns out into the ledger (ENGINE.md §5).
@@ -158,5 +164,6 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
     DirectoryRoutes(store: store, clock: clock).register(on: routes)
     ImportRoutes(store: store, clock: clock).register(on: routes)
     HealthRoutes(store: store, metrics: metrics, senderStatus: dependencies.senderStatus).register(on: routes)
+    UnsubscribeRoutes(store: store, key: dependencies.unsubscribeKey, clock: clock).register(on: routes)
     return routes
 }

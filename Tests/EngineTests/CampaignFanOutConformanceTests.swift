@@ -97,4 +97,23 @@ import Testing
             #expect(try await store.campaignLedgerCounts(id: later).isEmpty)
         }
     }
+
+    /// Consent revoked or an address suppressed after the fan-out: the claim withholds the row.
+    @Test(arguments: StoreBackend.enabled)
+    func aRecipientWhoOptsOutAfterTheFanOutIsNotSent(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await Self.directory(store)
+            let worker = CampaignWorker(store: store, clock: ManualWallClock(Self.t0), logger: StoreBackend.quietLogger)
+            let id = try await store.createCampaign(try Self.definition(), at: Self.t0)
+            _ = try await store.scheduleCampaign(id: id, at: Self.t0, now: Self.t0)
+            #expect(try await worker.runOnce()?.recipients == 3)
+            try await store.saveContact(ContactUpdate(email: EmailAddress("ada@example.com")!, consent: .revoked), at: Self.t0)
+            _ = try await store.ingest(
+                InboundDelivery(source: "postmark", externalID: "complaint", receivedAt: Self.t0, headers: [], body: []), activities: [],
+                suppressions: [.suppress(EmailAddress("eve@example.com")!, reason: "spam complaint", at: Self.t0)])
+            let claimed = try await store.claimEmailJobs(limit: 10, now: Self.t0, leaseSeconds: 60)
+            #expect(claimed.map(\.message.recipient.value) == ["fay@example.com"])
+            #expect(try await store.campaignLedgerCounts(id: id) == [.cancelled: 1, .suppressed: 1, .sending: 1])
+        }
+    }
 }

@@ -63,6 +63,10 @@ public struct EmailJob: Sendable, Equatable {
     public var providerMessageID: String?
     public var createdAt: Timestamp
     public var sentAt: Timestamp?
+    /// Set on a campaign's rows: their subject and bodies are rendered from the campaign for
+    /// the contact at send time (``CampaignMail``).
+    public var campaignID: Int64?
+    public var contactID: Int64?
 
     public init(
         id: Int64, message: NewEmailJob, status: EmailStatus, attempts: Int, nextAttemptAt: Timestamp,

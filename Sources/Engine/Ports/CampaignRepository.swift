@@ -35,4 +35,14 @@ public protocol CampaignRepository: Sendable {
 
     /// The campaign's ledger rows by status.
     func campaignLedgerCounts(id: Int64) async throws -> [EmailStatus: Int]
+
+    /// Unsubscribes the contact from a campaign's link, in one transaction: consent revoked
+    /// (source `unsubscribe`), an `email.unsubscribed` activity naming the campaign, and the
+    /// contact's queued campaign messages cancelled. Idempotent: again, it changes nothing.
+    /// Answers the contact's address; `nil` when the contact was erased.
+    func unsubscribe(contactID: Int64, campaignID: Int64, at time: Timestamp) async throws -> EmailAddress?
+
+    /// The secret `name`, made by `make` and kept on first use (the first writer wins, so
+    /// every instance gets the same value).
+    func secret(named name: String, orMake make: @Sendable () -> String) async throws -> String
 }

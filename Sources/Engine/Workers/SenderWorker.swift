@@ -29,15 +29,18 @@ public struct SenderWorker: Service {
     public let status: SenderStatus
     /// When set, the loop starts only once this opens (after migrations).
     private let startAfter: StartupGate?
+    /// Renders campaign rows at send time; `nil` without `CORTEX_PUBLIC_URL` (such rows fail).
+    private let campaignMail: CampaignMail?
 
     public init(
         store: any EmailLedger & WorkSignalling, transport: any MailTransport, clock: any WallClock, ratePerSecond: Double?,
         policy: RetryPolicy = RetryPolicy(), leaseSeconds: Int64 = 120, logger: Logger,
         pause: (@Sendable (Duration) async throws -> Void)? = nil,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-        status: SenderStatus = SenderStatus(), startAfter: StartupGate? = nil
+        status: SenderStatus = SenderStatus(), startAfter: StartupGate? = nil, campaignMail: CampaignMail? = nil
     ) {
         self.startAfter = startAfter
+        self.campaignMail = campaignMail
         self.store = store
         self.transport = transport
         self.clock = clock
@@ -82,8 +85,25 @@ public struct SenderWorker: Service {
     /// One pass: claim a batch, pace it, send it, record every result.
     public func runOnce() async throws -> Pass {
         let claimedAt = clock.now()
-        let claimed = try await store.claimEmailJobs(limit: batchLimit, now: claimedAt, leaseSeconds: leaseSeconds)
+        var claimed = try await store.claimEmailJobs(limit: batchLimit, now: claimedAt, leaseSeconds: leaseSeconds)
         guard !claimed.isEmpty else { return .idle }
+        let claimedCount = claimed.count
+        if claimed.contains(where: { $0.campaignID != nil }) {
+            var unsendable: [(id: Int64, outcome: EmailOutcome)] = []
+            let rendered =
+                try await campaignMail?.render(claimed)
+                ?? claimed.map { $0.campaignID == nil ? .success($0) : .failure(CampaignMailFailure("CORTEX_PUBLIC_URL is not set")) }
+            claimed = zip(claimed, rendered).compactMap { job, result in
+                switch result {
+                case .success(let ready): return ready
+                case .failure(let failure):
+                    unsendable.append((job.id, .failed(reason: failure.reason, suppressRecipient: false)))
+                    return nil
+                }
+            }
+            if !unsendable.isEmpty { try await store.recordEmailOutcomes(unsendable, at: claimedAt) }
+            guard !claimed.isEmpty else { return .sent(count: claimedCount) }
+        }
         // Dry-run mail is recorded as sent by `dry-run` and never reaches the transport or its rate.
         let dryRuns = claimed.filter(\.message.dryRun)
         if !dryRuns.isEmpty {
@@ -92,7 +112,7 @@ public struct SenderWorker: Service {
                 at: claimedAt)
         }
         let jobs = claimed.filter { !$0.message.dryRun }
-        guard !jobs.isEmpty else { return .sent(count: claimed.count) }
+        guard !jobs.isEmpty else { return .sent(count: claimedCount) }
         if let bucket {
             let wait = bucket.state.withLock { $0.take(jobs.count, now: claimedAt) }
             if wait > .zero { try await pause(wait) }
@@ -123,7 +143,7 @@ public struct SenderWorker: Service {
             }
         }
         try await store.recordEmailOutcomes(outcomes, at: clock.now())
-        return .sent(count: claimed.count)
+        return .sent(count: claimedCount)
     }
 
     private func outcome(of result: DeliveryResult, for job: EmailJob, now: Timestamp) -> EmailOutcome {

@@ -306,6 +306,12 @@ enum PostgresMigrations {
                 "CREATE UNIQUE INDEX email_jobs_by_campaign ON email_jobs (campaign_id, contact_id) WHERE campaign_id IS NOT NULL",
             ]
         ),
+        (
+            // Keys Cortex makes for itself on first use (the unsubscribe links' HMAC key), kept
+            // with the data they protect so every instance signs and checks alike.
+            "v11_secrets",
+            ["CREATE TABLE cortex_secrets (name text PRIMARY KEY, value text NOT NULL)"]
+        ),
     ]
 
     /// Applies every pending migration in one transaction under the advisory lock.

@@ -186,3 +186,51 @@ extension PostgresStore {
         return counts
     }
 }
+
+extension PostgresStore {
+    public func unsubscribe(contactID: Int64, campaignID: Int64, at time: Timestamp) async throws -> EmailAddress? {
+        let email = try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection -> EmailAddress? in
+                guard
+                    let row = try await connection.query(
+                        "SELECT email, consent_status FROM contacts WHERE id = \(contactID) FOR UPDATE", logger: logger
+                    ).decode((String, String).self).first(where: { _ in true }),
+                    let email = EmailAddress(row.0)
+                else { return nil }
+                try await connection.query(
+                    """
+                    UPDATE email_jobs SET status = 'cancelled', lease_until = NULL, last_error = 'the recipient unsubscribed'
+                    WHERE contact_id = \(contactID) AND campaign_id IS NOT NULL AND status = 'queued'
+                    """, logger: logger)
+                guard row.1 != ConsentStatus.revoked.rawValue else { return email }
+                try await connection.query(
+                    """
+                    UPDATE contacts SET consent_status = 'revoked', consent_at = cortex_ts(\(time.microseconds)),
+                        consent_source = 'unsubscribe', updated_at = cortex_ts(\(time.microseconds))
+                    WHERE id = \(contactID)
+                    """, logger: logger)
+                try await connection.query(
+                    """
+                    INSERT INTO crm_activities (type, contact_id, contact_email, occurred_at, received_at, source, metadata)
+                    VALUES ('email.unsubscribed', \(contactID), \(email.value), cortex_ts(\(time.microseconds)),
+                            cortex_ts(\(time.microseconds)), 'unsubscribe', \(CampaignFanOut.metadata(campaignID: campaignID))::jsonb)
+                    """, logger: logger)
+                return email
+            }
+        }
+        workSignals[.activities].notify()
+        return email
+    }
+
+    public func secret(named name: String, orMake make: @Sendable () -> String) async throws -> String {
+        let candidate = make()
+        return try await mapped { [self] in
+            try await client.withTransaction(logger: logger) { connection -> String in
+                try await connection.query(
+                    "INSERT INTO cortex_secrets (name, value) VALUES (\(name), \(candidate)) ON CONFLICT (name) DO NOTHING", logger: logger)
+                return try await connection.query("SELECT value FROM cortex_secrets WHERE name = \(name)", logger: logger)
+                    .decode(String.self).first { _ in true } ?? candidate
+            }
+        }
+    }
+}

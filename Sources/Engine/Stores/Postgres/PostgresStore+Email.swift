@@ -5,13 +5,13 @@ import PostgresNIO
 extension PostgresStore {
     private typealias EmailRow = (
         Int64, String, String, String, String, String?, String?, String, String?, String, String, Int32, Int64,
-        String?, String?, String?, Int64, Int64?, String
+        String?, String?, String?, Int64, Int64?, String, Int64?, Int64?
     )
 
     private static let emailColumns = """
         id, idempotency_key, recipient, sender, subject, html_body, text_body, stream, tag, metadata::text, status,
         attempts, cortex_us(next_attempt_at), last_error, provider, provider_message_id, cortex_us(created_at),
-        cortex_us(sent_at), options::text
+        cortex_us(sent_at), options::text, campaign_id, contact_id
         """
 
     private static func emailJob(_ row: EmailRow) -> EmailJob? {
@@ -20,13 +20,16 @@ extension PostgresStore {
             idempotencyKey: row.1, recipient: recipient, sender: row.3, subject: row.4, html: row.5, text: row.6,
             stream: EmailStream(rawValue: row.7) ?? .transactional, tag: row.8, metadata: row.9)
         DeliveryOptionsJSON.apply(row.18, to: &message)
-        return EmailJob(
+        var job = EmailJob(
             id: row.0,
             message: message,
             status: EmailStatus(rawValue: row.10) ?? .failed, attempts: Int(row.11),
             nextAttemptAt: Timestamp(microseconds: row.12), lastError: row.13, provider: row.14,
             providerMessageID: row.15, createdAt: Timestamp(microseconds: row.16),
             sentAt: row.17.map(Timestamp.init(microseconds:)))
+        job.campaignID = row.19
+        job.contactID = row.20
+        return job
     }
 
     public func enqueueEmails(_ messages: [NewEmailJob], at time: Timestamp) async throws -> [(job: EmailJob, created: Bool)] {
@@ -79,15 +82,7 @@ extension PostgresStore {
         let logger = logger
         let rows = try await mapped { [self] in
             try await client.withTransaction(logger: logger) { connection in
-                // Suppressed recipients are never sent to, however they were queued.
-                try await connection.query(
-                    """
-                    UPDATE email_jobs SET status = 'suppressed', lease_until = NULL,
-                        last_error = 'the recipient is suppressed'
-                    WHERE status = 'queued' AND next_attempt_at <= cortex_ts(\(now.microseconds))
-                      AND recipient IN (SELECT email FROM suppressions)
-                    """, logger: logger)
-                return try await connection.query(
+                let claimed = try await connection.query(
                     """
                     UPDATE email_jobs SET status = 'sending', attempts = attempts + 1,
                         lease_until = cortex_ts(\(now.adding(seconds: leaseSeconds).microseconds))
@@ -100,10 +95,32 @@ extension PostgresStore {
                         FOR UPDATE SKIP LOCKED)
                     RETURNING \(unescaped: Self.emailColumns)
                     """, logger: logger
-                ).decode(EmailRow.self).collectAll()
+                ).decode(EmailRow.self).collectAll().compactMap(Self.emailJob)
+                let recipients = Array(Set(claimed.map(\.message.recipient.value)))
+                let suppressed = Set(
+                    try await connection.query("SELECT email FROM suppressions WHERE email = ANY(\(recipients))", logger: logger)
+                        .decode(String.self).collectAll())
+                let contacts = Array(Set(claimed.compactMap { $0.campaignID == nil ? nil : $0.contactID }))
+                let revoked = Set(
+                    try await connection.query(
+                        "SELECT id FROM contacts WHERE consent_status = 'revoked' AND id = ANY(\(contacts))", logger: logger
+                    ).decode(Int64.self).collectAll())
+                var kept: [EmailJob] = []
+                for job in claimed {
+                    guard let reason = LedgerRules.withheld(job, suppressed: suppressed, revoked: revoked) else {
+                        kept.append(job)
+                        continue
+                    }
+                    try await connection.query(
+                        """
+                        UPDATE email_jobs SET status = \(reason.status.rawValue), lease_until = NULL, last_error = \(reason.message)
+                        WHERE id = \(job.id)
+                        """, logger: logger)
+                }
+                return kept
             }
         }
-        return rows.compactMap(Self.emailJob).sorted { $0.id < $1.id }
+        return rows.sorted { $0.id < $1.id }
     }
 
     public func recordEmailOutcomes(_ outcomes: [(id: Int64, outcome: EmailOutcome)], at time: Timestamp) async throws {

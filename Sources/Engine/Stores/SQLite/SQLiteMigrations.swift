@@ -270,6 +270,11 @@ enum SQLiteMigrations {
                     CREATE UNIQUE INDEX email_jobs_by_campaign ON email_jobs (campaign_id, contact_id) WHERE campaign_id IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v11_secrets") { db in
+            // Keys Cortex makes for itself on first use (the unsubscribe links' HMAC key), kept
+            // with the data they protect so every instance signs and checks alike.
+            try db.execute(sql: "CREATE TABLE cortex_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        }
         return migrator
     }
 }

@@ -125,3 +125,36 @@ extension SQLiteStore {
         try campaigns(db, where: "id = ?", [id]).first
     }
 }
+
+extension SQLiteStore {
+    public func unsubscribe(contactID: Int64, campaignID: Int64, at time: Timestamp) async throws -> EmailAddress? {
+        let email = try await write { db -> EmailAddress? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT email, consent_status FROM contacts WHERE id = ?", arguments: [contactID]),
+                let email = EmailAddress(row["email"] as String)
+            else { return nil }
+            try db.execute(
+                sql: """
+                    UPDATE email_jobs SET status = 'cancelled', lease_until = NULL, last_error = 'the recipient unsubscribed'
+                    WHERE contact_id = ? AND campaign_id IS NOT NULL AND status = 'queued'
+                    """, arguments: [contactID])
+            guard (row["consent_status"] as String) != ConsentStatus.revoked.rawValue else { return email }
+            try db.execute(
+                sql: "UPDATE contacts SET consent_status = 'revoked', consent_at = ?, consent_source = 'unsubscribe', updated_at = ? WHERE id = ?",
+                arguments: [time.microseconds, time.microseconds, contactID])
+            try Self.insertDirectoryActivity(
+                db, type: "email.unsubscribed", contactID: contactID, email: email, at: time,
+                metadata: CampaignFanOut.metadata(campaignID: campaignID), source: "unsubscribe")
+            return email
+        }
+        workSignals[.activities].notify()
+        return email
+    }
+
+    public func secret(named name: String, orMake make: @Sendable () -> String) async throws -> String {
+        let candidate = make()
+        return try await write { db in
+            try db.execute(sql: "INSERT INTO cortex_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", arguments: [name, candidate])
+            return try String.fetchOne(db, sql: "SELECT value FROM cortex_secrets WHERE name = ?", arguments: [name]) ?? candidate
+        }
+    }
+}

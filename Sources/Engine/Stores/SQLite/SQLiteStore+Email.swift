@@ -4,7 +4,8 @@ import GRDB
 extension SQLiteStore {
     static let emailColumns = """
         id, idempotency_key, recipient, sender, subject, html_body, text_body, stream, tag, metadata, status,
-        attempts, next_attempt_at, last_error, provider, provider_message_id, created_at, sent_at, options
+        attempts, next_attempt_at, last_error, provider, provider_message_id, created_at, sent_at, options, campaign_id,
+        contact_id
         """
 
     static func emailJob(_ row: Row) -> EmailJob? {
@@ -15,7 +16,7 @@ extension SQLiteStore {
             stream: EmailStream(rawValue: row["stream"]) ?? .transactional, tag: row["tag"],
             metadata: row["metadata"])
         DeliveryOptionsJSON.apply(row["options"], to: &message)
-        return EmailJob(
+        var job = EmailJob(
             id: row["id"],
             message: message,
             status: EmailStatus(rawValue: row["status"]) ?? .failed, attempts: row["attempts"],
@@ -23,6 +24,9 @@ extension SQLiteStore {
             provider: row["provider"], providerMessageID: row["provider_message_id"],
             createdAt: Timestamp(microseconds: row["created_at"]),
             sentAt: (row["sent_at"] as Int64?).map(Timestamp.init(microseconds:)))
+        job.campaignID = row["campaign_id"]
+        job.contactID = row["contact_id"]
+        return job
     }
 
     public func enqueueEmails(_ messages: [NewEmailJob], at time: Timestamp) async throws -> [(job: EmailJob, created: Bool)] {
@@ -60,16 +64,14 @@ extension SQLiteStore {
         return db.changesCount > 0
     }
 
+    /// `?, ?, ...`: an `IN` list of `count` values (SQLite takes an empty one).
+    fileprivate static func questionMarks(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
     public func claimEmailJobs(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [EmailJob] {
         try await write { db in
-            // Suppressed recipients are never sent to, however they were queued.
-            try db.execute(
-                sql: """
-                    UPDATE email_jobs SET status = 'suppressed', lease_until = NULL,
-                        last_error = 'the recipient is suppressed'
-                    WHERE status = 'queued' AND next_attempt_at <= ? AND recipient IN (SELECT email FROM suppressions)
-                    """, arguments: [now.microseconds])
-            return try Row.fetchAll(
+            let claimed = try Row.fetchAll(
                 db,
                 sql: """
                     UPDATE email_jobs SET status = 'sending', attempts = attempts + 1, lease_until = ?
@@ -81,6 +83,23 @@ extension SQLiteStore {
                     """,
                 arguments: [now.adding(seconds: leaseSeconds).microseconds, now.microseconds, now.microseconds, limit]
             ).compactMap(Self.emailJob).sorted { $0.id < $1.id }
+            let recipients = Array(Set(claimed.map(\.message.recipient.value)))
+            let suppressed = Set(
+                try String.fetchAll(
+                    db, sql: "SELECT email FROM suppressions WHERE email IN (\(Self.questionMarks(recipients.count)))",
+                    arguments: StatementArguments(recipients)))
+            let contacts = Array(Set(claimed.compactMap { $0.campaignID == nil ? nil : $0.contactID }))
+            let revoked = Set(
+                try Int64.fetchAll(
+                    db, sql: "SELECT id FROM contacts WHERE consent_status = 'revoked' AND id IN (\(Self.questionMarks(contacts.count)))",
+                    arguments: StatementArguments(contacts)))
+            return try claimed.filter { job in
+                guard let reason = LedgerRules.withheld(job, suppressed: suppressed, revoked: revoked) else { return true }
+                try db.execute(
+                    sql: "UPDATE email_jobs SET status = ?, lease_until = NULL, last_error = ? WHERE id = ?",
+                    arguments: [reason.status.rawValue, reason.message, job.id])
+                return false
+            }
         }
     }
 

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Renders a campaign's ledger rows at send time (ENGINE.md §5): the campaign's subject and
+/// bodies (stored once, not once per recipient) over the contact and its unsubscribe link, with
+/// the RFC 8058 one-click headers every broadcast carries. Templates without
+/// `{{unsubscribe_url}}` get a footer link, so no broadcast goes out without one.
+public struct CampaignMail: Sendable {
+    let store: any CampaignRepository & ContactDirectory
+    let links: any UnsubscribeLinks
+
+    public init(store: any CampaignRepository & ContactDirectory, links: any UnsubscribeLinks) {
+        self.store = store
+        self.links = links
+    }
+
+    /// Each campaign row of `jobs` rendered, or why it cannot be sent; other rows as they are.
+    public func render(_ jobs: [EmailJob]) async throws -> [Result<EmailJob, CampaignMailFailure>] {
+        var campaigns: [Int64: Campaign?] = [:]
+        var rendered: [Result<EmailJob, CampaignMailFailure>] = []
+        for job in jobs {
+            guard let campaignID = job.campaignID, let contactID = job.contactID else {
+                rendered.append(.success(job))
+                continue
+            }
+            if campaigns[campaignID] == nil { campaigns[campaignID] = .some(try await store.campaign(id: campaignID)) }
+            guard let campaign = campaigns[campaignID] ?? nil else {
+                rendered.append(.failure(CampaignMailFailure("campaign \(campaignID) no longer exists")))
+                continue
+            }
+            guard let contact = try await store.contact(email: job.message.recipient) else {
+                rendered.append(.failure(CampaignMailFailure("the contact was erased")))
+                continue
+            }
+            let url = try await links.url(campaignID: campaignID, contactID: contactID)
+            rendered.append(Self.render(job, campaign.definition, contact: contact, unsubscribeURL: url))
+        }
+        return rendered
+    }
+
+    /// One row rendered: pure, so every rule is tested without a store.
+    static func render(_ job: EmailJob, _ definition: CampaignDefinition, contact: Contact, unsubscribeURL: String)
+        -> Result<EmailJob, CampaignMailFailure>
+    {
+        let model = JSON.object(["contact": TemplateModel.contact(contact), "unsubscribe_url": .string(unsubscribeURL)])
+        var job = job
+        do {
+            let subject = try Template(definition.subject, limits: .subject).render(model, escapeHTML: false, limits: .subject)
+            guard MailHeader.isOneLine(subject), !subject.isEmpty else {
+                return .failure(CampaignMailFailure("the subject renders to an empty or multi-line header"))
+            }
+            var html = try Template(definition.html).render(model, escapeHTML: true, limits: .body)
+            var text = try definition.text.map { try Template($0).render(model, escapeHTML: false, limits: .body) }
+            if !definition.html.contains("unsubscribe_url") {
+                html += "<p style=\"font-size:12px;color:#666\"><a href=\"\(Self.attribute(unsubscribeURL))\">Unsubscribe</a></p>"
+            }
+            if let body = text, !(definition.text ?? "").contains("unsubscribe_url") { text = body + "\n\nUnsubscribe: \(unsubscribeURL)\n" }
+            job.message.subject = subject
+            job.message.html = html
+            job.message.text = text
+        } catch {
+            return .failure(CampaignMailFailure("the campaign could not be rendered: \((error as? TemplateError)?.message ?? "\(error)")"))
+        }
+        job.message.sender = definition.from
+        job.message.stream = .broadcast
+        job.message.headers = [
+            MailHeader(name: "List-Unsubscribe", value: "<\(unsubscribeURL)>"),
+            MailHeader(name: "List-Unsubscribe-Post", value: "List-Unsubscribe=One-Click"),
+        ] + (definition.replyTo.map { [MailHeader(name: "Reply-To", value: $0)] } ?? [])
+        return .success(job)
+    }
+}
+
+extension CampaignMail {
+    /// Text safe inside a double-quoted HTML attribute.
+    public static func attribute(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
+            .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+}
+
+/// Why a campaign's row cannot be sent; the row fails with it.
+public struct CampaignMailFailure: Error, Sendable, Equatable {
+    public let reason: String
+    init(_ reason: String) { self.reason = reason }
+}

@@ -1,0 +1,101 @@
+import CortexTestSupport
+import Engine
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import Gateway
+
+/// A campaign end to end through the local Postmark API server: rendered per recipient at send
+/// time on the broadcast stream with the RFC 8058 headers, and its one-click link unsubscribes
+/// at once (the next campaign leaves the contact out); a scanner's GET unsubscribes nobody.
+@Suite struct CampaignDeliveryTests {
+    static let body = #"""
+        {"name": "News", "subject": "News for {{contact.first_name}}", "from": "Shop <shop@example.com>",
+         "html": "<p>Hi {{contact.first_name}}</p>", "text": "Hi {{contact.first_name}}, bye: {{unsubscribe_url}}",
+         "filter": {"tag": "News"}}
+        """#
+
+    @Test(arguments: StoreBackend.enabled)
+    func aCampaignIsRenderedPerRecipientAndItsLinkUnsubscribes(backend: StoreBackend) async throws {
+        let fake = FakePostmark()
+        let postmark = Application(router: fake.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await postmark.test(.live) { postmarkClient in
+            let port = try #require(postmarkClient.port)
+            try await TestApp.with(backend, {
+                $0.publicURL = "https://crm.example.com"
+                $0.mailProvider = .postmark
+                $0.postmarkServerToken = FakePostmark.token
+                $0.postmarkAPIURL = "http://127.0.0.1:\(port)"
+            }) { app in
+                try await app.test { client in
+                    for name in ["ada", "bob"] {
+                        _ = try await client.execute(
+                            uri: "/v1/contacts/\(name)@example.com", method: .put, headers: app.bearer,
+                            body: .init(#"{"first_name": "\#(name.capitalized)", "consent": "granted"}"#))
+                        _ = try await client.execute(
+                            uri: "/v1/contacts/\(name)@example.com/tags", method: .post, headers: app.bearer, body: .init(#"{"tags": ["News"]}"#))
+                    }
+                    let id = try await Self.send(client, app)
+                    #expect(try await app.dependencies.campaignWorker().runOnce()?.recipients == 2)
+                    #expect(try await app.dependencies.sender().runOnce() == .sent(count: 2))
+
+                    let messages = fake.requests.flatMap { $0.arrayValue ?? [] }
+                    #expect(messages.count == 2)
+                    let ada = try #require(messages.first { $0["To"]?.stringValue == "ada@example.com" })
+                    #expect(ada["Subject"] == .string("News for Ada") && ada["MessageStream"] == .string("broadcast"))
+                    // No {{unsubscribe_url}} in the HTML: a footer link is added.
+                    #expect(ada["HtmlBody"]?.stringValue?.hasPrefix("<p>Hi Ada</p>") == true)
+                    #expect(ada["HtmlBody"]?.stringValue?.contains("https://crm.example.com/u/") == true)
+                    let headers = ada["Headers"]?.arrayValue ?? []
+                    let value = { (name: String) in headers.first { $0["Name"] == .string(name) }?["Value"]?.stringValue }
+                    #expect(value("List-Unsubscribe-Post") == "List-Unsubscribe=One-Click")
+                    let link = try #require(value("List-Unsubscribe")?.dropFirst().dropLast()).description
+                    #expect(link.hasPrefix("https://crm.example.com/u/"))
+                    #expect(ada["TextBody"]?.stringValue == "Hi Ada, bye: \(link)")
+                    let path = String(link.dropFirst("https://crm.example.com".count))
+
+                    // A link scanner's GET shows a page and changes nothing.
+                    let page = try await client.execute(uri: path, method: .get)
+                    #expect(page.status == .ok && String(buffer: page.body).contains("<form method=\"post\""))
+                    let before = try await client.execute(uri: "/v1/contacts/ada@example.com", method: .get, headers: app.bearer)
+                    #expect(before.json["consent"]?["status"] == .string("granted"))
+
+                    // The one-click POST, twice: 200 without a redirect, idempotent.
+                    for _ in 0..<2 {
+                        let done = try await client.execute(
+                            uri: path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                            body: .init("List-Unsubscribe=One-Click"))
+                        #expect(done.status == .ok)
+                    }
+                    let after = try await client.execute(uri: "/v1/contacts/ada@example.com", method: .get, headers: app.bearer)
+                    #expect(after.json["consent"]?["status"] == .string("revoked"))
+                    let feed = try await app.store.activities(ActivityQuery(email: EmailAddress("ada@example.com")!))
+                    let unsubscribed = feed.filter { $0.type == "email.unsubscribed" }
+                    #expect(unsubscribed.count == 1)
+                    #expect(unsubscribed.first.flatMap { try? JSONParser.parse(Array($0.metadata.utf8)) }?["campaign_id"] == .int(id))
+
+                    // A forged or truncated token is a 404 page.
+                    for bad in [path.dropLast(3).description, "/u/\(id).1.AAAA", "/u/nonsense"] {
+                        #expect(try await client.execute(uri: bad, method: .post).status == .notFound, "\(bad)")
+                    }
+
+                    // The next campaign leaves Ada out.
+                    _ = try await Self.send(client, app)
+                    #expect(try await app.dependencies.campaignWorker().runOnce()?.recipients == 1)
+                }
+            }
+        }
+    }
+
+    /// Creates and sends the campaign; answers its id.
+    static func send(_ client: any TestClientProtocol, _ app: TestApp) async throws -> Int64 {
+        let created = try await client.execute(uri: "/v1/campaigns", method: .post, headers: app.bearer, body: .init(body))
+        let id = try #require(created.json["id"].flatMap { if case .number(let text) = $0 { Int64(text) } else { nil } })
+        let sent = try await client.execute(uri: "/v1/campaigns/\(id)/send", method: .post, headers: app.bearer)
+        #expect(sent.status == .ok)
+        return id
+    }
+}
