@@ -12,8 +12,7 @@ extension PostgresStore {
         guard !spawns.isEmpty else { return [] }
         let ids = try await mapped { [self] in
             try await client.withTransaction(logger: logger) { connection -> [Int64?] in
-                var ids: [Int64?] = []
-                for spawn in spawns { ids.append(try await Self.spawn(connection, spawn, at: time, logger: logger)) }
+                let ids = try await Self.spawnBatch(connection, spawns, at: time, logger: logger)
                 if ids.contains(where: { $0 != nil }) {
                     try await connection.query("SELECT pg_notify(\(WorkTopic.executions.channel), '')", logger: logger)
                 }
@@ -22,44 +21,6 @@ extension PostgresStore {
         }
         if ids.contains(where: { $0 != nil }) { workSignals[.executions].notify() }
         return ids
-    }
-
-    private static func spawn(_ connection: PostgresConnection, _ spawn: ExecutionSpawn, at time: Timestamp, logger: Logger)
-        async throws -> Int64?
-    {
-        // Locked (not upserted: the triggering activity's contact exists, or was erased since),
-        // so two spawns for one contact read the re-entry rule one after the other.
-        guard
-            let contactID = try await connection.query(
-                "SELECT id FROM contacts WHERE email = \(spawn.contactEmail.value) FOR UPDATE", logger: logger
-            ).decode(Int64.self).first(where: { _ in true })
-        else { return nil }
-        let last = try await connection.query(
-            """
-            SELECT cortex_us(max(created_at)) FROM automation_executions
-            WHERE automation_id = \(spawn.automationID) AND contact_id = \(contactID) AND NOT dry_run
-            """, logger: logger
-        ).decode(Int64?.self).first { _ in true } ?? nil
-        guard spawn.dryRun || ExecutionRules.mayEnter(spawn.reentry, lastEntry: last.map(Timestamp.init(microseconds:)), now: time)
-        else { return nil }
-        let now = time.microseconds
-        let finished: Int64? = spawn.firstNodeID == nil ? now : nil
-        let status = spawn.firstNodeID == nil ? "completed" : "running"
-        guard
-            let id = try await connection.query(
-                """
-                INSERT INTO automation_executions (automation_id, version, contact_id, contact_email, trigger_activity_id,
-                    status, current_node_id, wake_up_at, dry_run, created_at, updated_at, finished_at)
-                VALUES (\(spawn.automationID), \(spawn.version), \(contactID), \(spawn.contactEmail.value),
-                    \(spawn.triggerActivityID), \(status), \(spawn.firstNodeID), cortex_ts(\(now)), \(spawn.dryRun),
-                    cortex_ts(\(now)), cortex_ts(\(now)), cortex_ts(\(finished)::bigint))
-                ON CONFLICT (automation_id, trigger_activity_id) DO NOTHING
-                RETURNING id
-                """, logger: logger
-            ).decode(Int64.self).first(where: { _ in true })
-        else { return nil }
-        try await insertLogs(connection, execution: id, [ExecutionRules.spawnedLog(id, spawn, at: time)], logger: logger)
-        return id
     }
 
     public func claimExecutions(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [Execution] {
@@ -151,8 +112,7 @@ extension PostgresStore {
         var committed: [Bool] = []
         var ids: [Int64] = [], statuses: [String] = [], nodes: [String] = [], wakeUps: [Int64] = [], keepsLease: [Bool] = []
         var finished: [Int64] = [], errors: [String] = []
-        var logExecutions: [Int64] = [], logAt: [Int64] = [], logNodes: [String] = [], actions: [String] = []
-        var outcomes: [String] = [], messages: [String] = [], details: [String] = []
+        var logs: [(execution: Int64, log: ExecutionLog)] = []
         for (id, step) in steps {
             guard let row = current[id], let status = ExecutionStatus(rawValue: row.1), let email = EmailAddress(row.2),
                 !status.isFinished, step.onlyAt == nil || step.onlyAt == row.3
@@ -175,15 +135,7 @@ extension PostgresStore {
             keepsLease.append(move.keepsLease)
             finished.append(move.finishedAt?.microseconds ?? -1)
             errors.append(move.error ?? "")
-            for log in step.logs {
-                logExecutions.append(id)
-                logAt.append(log.at.microseconds)
-                logNodes.append(log.nodeID ?? "")
-                actions.append(log.action)
-                outcomes.append(log.outcome.rawValue)
-                messages.append(log.message)
-                details.append(log.detail?.serialized() ?? "")
-            }
+            logs += step.logs.map { (id, $0) }
             committed.append(true)
         }
         guard !ids.isEmpty else { return committed }
@@ -197,17 +149,7 @@ extension PostgresStore {
                         \(finished)::bigint[], \(errors)::text[]) AS m(id, status, node, wake_up, keeps_lease, finished, error)
             WHERE e.id = m.id
             """, logger: logger)
-        if !logExecutions.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO automation_logs (execution_id, at, node_id, action, outcome, message, detail)
-                SELECT l.execution_id, cortex_ts(l.at), NULLIF(l.node, ''), l.action, l.outcome, l.message, NULLIF(l.detail, '')::jsonb
-                FROM unnest(\(logExecutions)::bigint[], \(logAt)::bigint[], \(logNodes)::text[], \(actions)::text[],
-                            \(outcomes)::text[], \(messages)::text[], \(details)::text[])
-                    WITH ORDINALITY AS l(execution_id, at, node, action, outcome, message, detail, n)
-                ORDER BY l.n
-                """, logger: logger)
-        }
+        try await insertLogBatch(connection, logs, logger: logger)
         return committed
     }
 
