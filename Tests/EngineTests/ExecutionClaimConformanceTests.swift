@@ -72,4 +72,33 @@ import Testing
             #expect(later.map(\.id) == spawned.subtracting([ended.id]).sorted())
         }
     }
+
+    /// Several matches of one contact in one watcher pass: re-entry applies to them in order, as
+    /// if spawned one after another; a dry run is no entry; a repeated match spawns nothing.
+    @Test(arguments: StoreBackend.enabled)
+    func reentryAppliesInOrderWithinOneBatch(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            _ = try await Self.spawned(0, in: store)  // The automation (id 1) and the contact.
+            let email = EmailAddress("queue@example.com")!
+            _ = try await store.ingest(
+                InboundDelivery(source: "checkout", externalID: "more", receivedAt: Self.t0, headers: [], body: []),
+                activities: (0..<6).map { _ in NewActivity(type: "signup", contactEmail: email, occurredAt: Self.t0, metadata: "{}") },
+                suppressions: [])
+            let activities = try await store.activities(after: 0, limit: 10).map(\.id)
+            func spawn(_ activity: Int64, _ reentry: Reentry, dryRun: Bool = false) -> ExecutionSpawn {
+                ExecutionSpawn(
+                    automationID: 1, version: 1, contactEmail: email, triggerActivityID: activity, firstNodeID: "tag", reentry: reentry,
+                    dryRun: dryRun)
+            }
+            let once = try await store.spawnExecutions(
+                [spawn(activities[0], .once, dryRun: true), spawn(activities[1], .once), spawn(activities[2], .once)], at: Self.t0)
+            #expect(once.map { $0 != nil } == [true, true, false])
+            let after = try await store.spawnExecutions(
+                [spawn(activities[3], .after(seconds: 60)), spawn(activities[4], .always), spawn(activities[1], .always)],
+                at: Self.t0.adding(seconds: 30))
+            #expect(after.map { $0 != nil } == [false, true, false])
+            let logs = try await store.executionLogs(id: try #require(once[1]))
+            #expect(logs.map(\.message) == ["Spawned execution \(once[1]!) for queue@example.com"])
+        }
+    }
 }
