@@ -213,19 +213,14 @@ final class PauseLog: Sendable {
         }
     }
 
-    @Test func atALowRateABatchFitsWellInsideItsLease() {
+    /// A batch reaches the provider in one call: never more than a second's worth (the rate
+    /// allows one second of burst), and at a low rate small enough to be sent well inside its lease.
+    @Test(arguments: [(1.0, 120, 1), (100.0, 120, 100), (1000.0, 120, 500), (10.0, 2, 5), (nil, 120, 500)] as [(Double?, Int64, Int)])
+    func aBatchIsAtMostASecondsWorthAndFitsInsideItsLease(rate: Double?, lease: Int64, limit: Int) {
         let store = try! SQLiteStore(path: try! StoreBackend.temporaryDirectory().appendingPathComponent("l.sqlite").path)
-        let slow = SenderWorker(
+        let sender = SenderWorker(
             store: store, transport: ScriptedTransport(maxBatchSize: 500), clock: ManualWallClock(Self.t0),
-            ratePerSecond: 1, leaseSeconds: 120, logger: StoreBackend.quietLogger)
-        #expect(slow.batchLimit == 30)
-        let fast = SenderWorker(
-            store: store, transport: ScriptedTransport(maxBatchSize: 500), clock: ManualWallClock(Self.t0),
-            ratePerSecond: 1000, logger: StoreBackend.quietLogger)
-        #expect(fast.batchLimit == 500)
-        let unlimited = SenderWorker(
-            store: store, transport: ScriptedTransport(maxBatchSize: 500), clock: ManualWallClock(Self.t0),
-            ratePerSecond: nil, logger: StoreBackend.quietLogger)
-        #expect(unlimited.batchLimit == 500)
+            ratePerSecond: rate, leaseSeconds: lease, logger: StoreBackend.quietLogger)
+        #expect(sender.batchLimit == limit)
     }
 }

@@ -76,10 +76,12 @@ public struct SenderWorker: Service {
 
     /// The most messages one pass claims. Pacing happens after the claim, so at a low rate the
     /// batch is kept small enough to be sent within a quarter of its lease; otherwise another
-    /// sender could take the messages over while this one still waits to send them.
+    /// sender could take the messages over while this one still waits to send them. And a batch
+    /// is never more than a second's worth: it reaches the provider in one call, and the rate
+    /// allows one second of burst, not more.
     var batchLimit: Int {
         guard let rate = bucket?.state.withLock({ $0.configuredRate }) else { return transport.maxBatchSize }
-        return min(transport.maxBatchSize, max(1, Int(rate * Double(leaseSeconds) / 4)))
+        return min(transport.maxBatchSize, max(1, Int(rate)), max(1, Int(rate * Double(leaseSeconds) / 4)))
     }
 
     /// One pass: claim a batch, pace it, send it, record every result.
@@ -114,7 +116,11 @@ public struct SenderWorker: Service {
         let jobs = claimed.filter { !$0.message.dryRun }
         guard !jobs.isEmpty else { return .sent(count: claimedCount) }
         if let bucket {
-            let wait = bucket.state.withLock { $0.take(jobs.count, now: claimedAt) }
+            // Tokens are taken now, just before the send, not at the claim: the claim, the dry
+            // runs and the rendering take time, and pacing from the claim let two batches reach
+            // the provider closer together than the rate allows.
+            let now = clock.now()
+            let wait = bucket.state.withLock { $0.take(jobs.count, now: now) }
             if wait > .zero { try await pause(wait) }
         }
         let batch = jobs.map { OutgoingEmail(jobID: $0.id, message: $0.message) }
