@@ -68,7 +68,7 @@ import Testing
             var input = SimulationInput(graph: graph, event: purchase, contact: ContactUpdate(email: Self.ada, firstName: "Ada"))
             #expect(Self.messages(try await Self.simulate(store, input)).suffix(2) == ["Condition 'Bought Canva?' is false", "Added tag 'P2P only'"])
             // ... and true when a Canva purchase arrives during the delay.
-            input.then = [(86_400, try Self.event("checkout.completed", #"{"email": "ada@example.com", "product": "Canva"}"#))]
+            input.then = [LaterEvent(afterSeconds: 86_400, event: try Self.event("checkout.completed", #"{"email": "ada@example.com", "product": "Canva"}"#))]
             let result = try await Self.simulate(store, input)
             #expect(Self.messages(result).suffix(2) == ["Condition 'Bought Canva?' is true", "Added tag 'Bundle buyer'"])
             #expect(result.unusedEvents == 0)
@@ -144,7 +144,7 @@ import Testing
                 ])
             #expect(timedOut.endedAt == Self.t0.adding(seconds: 3600))
 
-            input.then = [(600, completed), (7200, completed)]
+            input.then = [LaterEvent(afterSeconds: 600, event: completed), LaterEvent(afterSeconds: 7200, event: completed)]
             let bought = try await Self.simulate(store, input)
             #expect(Self.messages(bought).suffix(2) == ["Event 'checkout.completed' arrived", "Exited"])
             #expect(bought.logs.last?.at == Self.t0.adding(seconds: 600))
@@ -171,7 +171,7 @@ import Testing
             var input = SimulationInput(
                 graph: try Self.graph("welcome-p2p"), exitWhen: exitWhen,
                 event: try Self.event("checkout.completed", #"{"email": "ada@example.com", "product": "P2P"}"#), contact: ContactUpdate(email: Self.ada),
-                then: [(3600, try Self.event("refund.created", #"{"email": "ada@example.com"}"#))])
+                then: [LaterEvent(afterSeconds: 3600, event: try Self.event("refund.created", #"{"email": "ada@example.com"}"#))])
             let exited = try await Self.simulate(store, input)
             #expect(exited.status == .exited)
             #expect(Self.messages(exited).last == "Exited: 'refund.created' arrived")
@@ -199,7 +199,7 @@ import Testing
             let input = SimulationInput(
                 graph: try Self.graph("welcome-p2p"), event: try Self.event("checkout.completed", #"{"email": "ada@example.com", "product": "P2P"}"#),
                 contact: ContactUpdate(email: Self.ada),
-                then: [(60, try Self.event("checkout.completed", #"{"email": "ada@example.com", "product": "Canva"}"#))])
+                then: [LaterEvent(afterSeconds: 60, event: try Self.event("checkout.completed", #"{"email": "ada@example.com", "product": "Canva"}"#))])
             #expect(try await Self.simulate(store, input).status == .completed)
             try await AutomationRunConformanceTests.purchase(store, "Canva", id: "second", at: Self.t0)
             #expect(try await store.latestActivityID() == first + 1)

@@ -15,11 +15,11 @@ public struct SimulationInput: Sendable {
     /// Tags the contact has for this run besides its stored ones.
     public var tags: [String]
     /// Events that arrive later, each `afterSeconds` after the triggering one.
-    public var then: [(afterSeconds: Int64, event: CanonicalEvent)]
+    public var then: [LaterEvent]
 
     public init(
         graph: AutomationGraph, automationID: Int64? = nil, reentry: Reentry? = nil, exitWhen: EventMatch? = nil, timezone: String = "UTC",
-        event: CanonicalEvent, contact: ContactUpdate, tags: [String] = [], then: [(afterSeconds: Int64, event: CanonicalEvent)] = []
+        event: CanonicalEvent, contact: ContactUpdate, tags: [String] = [], then: [LaterEvent] = []
     ) {
         self.graph = graph
         self.automationID = automationID
@@ -36,6 +36,17 @@ public struct SimulationInput: Sendable {
 
     /// `"dry_run": true` in the event's data simulates a dry-run execution, as the watcher would start.
     public var dryRun: Bool { event.metadata["dry_run"] == .bool(true) }
+}
+
+/// An event that arrives `afterSeconds` after the triggering one.
+public struct LaterEvent: Sendable {
+    public var afterSeconds: Int64
+    public var event: CanonicalEvent
+
+    public init(afterSeconds: Int64, event: CanonicalEvent) {
+        self.afterSeconds = afterSeconds
+        self.event = event
+    }
 }
 
 /// What a simulation answers: how the run ended and the log a real run would write.
@@ -78,7 +89,7 @@ struct SimulationRun {
     var logs: [ExecutionLog] = []
     var emails: [NewEmailJob] = []
     /// The `then` events still to arrive, in order.
-    var pending: [(at: Timestamp, event: CanonicalEvent)]
+    var pending: [ArrivingEvent]
 
     init(input: SimulationInput, start: Timestamp) {
         self.input = input
@@ -90,7 +101,7 @@ struct SimulationRun {
         nodeID = input.graph.triggerID
         pending = input.then.enumerated()
             .sorted { ($0.element.afterSeconds, $0.offset) < ($1.element.afterSeconds, $1.offset) }
-            .map { (start.adding(seconds: $0.element.afterSeconds), $0.element.event) }
+            .map { ArrivingEvent(at: start.adding(seconds: $0.element.afterSeconds), event: $0.element.event) }
     }
 
     /// Takes a step's effects into the sandbox state and its log into the answer.
@@ -136,4 +147,10 @@ struct SimulationRun {
             status: status, dryRun: input.dryRun, startedAt: start, endedAt: state.now,
             currentNodeID: stopped ? nodeID : nil, wakeUpAt: wakeUpAt, logs: logs, emails: emails, unusedEvents: pending.count)
     }
+}
+
+/// A `then` event at the virtual time it arrives.
+struct ArrivingEvent: Sendable {
+    let at: Timestamp
+    let event: CanonicalEvent
 }

@@ -36,19 +36,29 @@ struct AutomationRoutes {
             }
         }
         routes.add(.post, "/v1/automations/{id}/simulate") { request, context in
-            let automation = try await found(try PathID.parse(context, "automation"))
-            let definition = automation.definition
-            let base = SimulationBase(
-                graph: try definition.parsedGraph(), automationID: automation.id, reentry: definition.reentry,
-                exitWhen: definition.exitEvent, timezone: definition.timezone)
-            let input = try SimulationRequest.parse(try await body(request), into: base)
-            return JSONResponse.make(.ok, SimulationRequest.json(try await simulation.run(input, at: clock.now())))
+            JSONResponse.make(.ok, try await simulate(try PathID.parse(context, "automation"), request))
         }
         for action in AutomationAction.allCases {
             routes.add(.post, "/v1/automations/{id}/\(action.rawValue)") { _, context in
                 JSONResponse.make(.ok, try await json(try await move(try PathID.parse(context, "automation"), action)))
             }
         }
+    }
+
+    /// Runs the automation's current graph for the body's event on a virtual clock.
+    private func simulate(_ id: Int64, _ request: Request) async throws -> JSON {
+        let body = try await body(request)
+        let input = try Self.simulationInput(try await found(id), body)
+        let result = try await simulation.run(input, at: clock.now())
+        return SimulationRequest.json(result)
+    }
+
+    private static func simulationInput(_ automation: Automation, _ body: JSONObject) throws -> SimulationInput {
+        let definition = automation.definition
+        let base = SimulationBase(
+            graph: try definition.parsedGraph(), automationID: automation.id, reentry: definition.reentry,
+            exitWhen: definition.exitEvent, timezone: definition.timezone)
+        return try SimulationRequest.parse(body, into: base)
     }
 
     /// Applies `action`, or answers 409 naming the status it cannot be applied from.

@@ -58,7 +58,7 @@ enum SimulationRequest {
         }
     }
 
-    private static func then(_ value: JSON?) throws(InputError) -> [(afterSeconds: Int64, event: CanonicalEvent)] {
+    private static func then(_ value: JSON?) throws(InputError) -> [LaterEvent] {
         guard let value, !value.isNull else { return [] }
         let expectation = "must be an array of at most \(maximumThen) {\"after_seconds\": n, \"event\": EVENT} with n from 0"
         guard case .array(let items) = value, items.count <= maximumThen else { throw .invalidField("then", expectation) }
@@ -67,7 +67,7 @@ enum SimulationRequest {
                 case .number(let text)? = object["after_seconds"], let seconds = Int64(text),
                 (0...AutomationSimulation.horizonSeconds).contains(seconds)
             else { throw .invalidField("then[\(index)]", expectation + " to \(AutomationSimulation.horizonSeconds)") }
-            return (seconds, try event(object["event"], field: "then[\(index)].event"))
+            return LaterEvent(afterSeconds: seconds, event: try event(object["event"], field: "then[\(index)].event"))
         }
     }
 
