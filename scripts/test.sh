@@ -27,3 +27,6 @@ bench/automations.sh --smoke --backend postgres --database-url "$CORTEX_TEST_DAT
 bench/probe.sh --binary .build/debug/cortex --max-healthz-ms 0 --slow-clients 200
 # A bound, so a hung test fails the run in minutes instead of holding CI to its limit.
 timeout --kill-after=60 1800 swift test
+# The README's serve command builds the release binary: the optimizer once crashed (signal 11)
+# on code the debug build compiled, so the release build is part of the suite.
+swift build -c release --product cortex --scratch-path .build-release
