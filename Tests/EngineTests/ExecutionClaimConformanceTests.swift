@@ -101,4 +101,24 @@ import Testing
             #expect(logs.map(\.message) == ["Spawned execution \(once[1]!) for queue@example.com"])
         }
     }
+
+    /// A delay that came due is claimed before running executions, even older ones: in a burst,
+    /// new executions queue behind the walker, and a due delay must not wait behind them.
+    @Test(arguments: StoreBackend.enabled)
+    func dueWaitsAreClaimedBeforeRunningExecutions(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let spawned = try await Self.spawned(3, in: store).sorted()
+            let wait = StepCommit(
+                move: .wait(node: "tag", until: Self.t0.adding(seconds: 2)),
+                logs: [ExecutionLog(at: Self.t0, nodeID: "tag", action: "delay", outcome: .waiting, message: "Pausing")])
+            _ = try await store.claimExecutions(limit: 1, now: Self.t0, leaseSeconds: 60)
+            #expect(try await store.commitSteps([(spawned[0], wait)], at: Self.t0) == [true])
+            let later = try await store.spawnExecutions(
+                [ExecutionSpawn(automationID: 1, version: 1, contactEmail: EmailAddress("queue@example.com")!,
+                    triggerActivityID: 999_999, firstNodeID: "tag", reentry: .always)], at: Self.t0.adding(seconds: 1))
+            #expect(later.first != nil)
+            let claimed = try await store.claimExecutions(limit: 1, now: Self.t0.adding(seconds: 3), leaseSeconds: 60)
+            #expect(claimed.map(\.id) == [spawned[0]])
+        }
+    }
 }

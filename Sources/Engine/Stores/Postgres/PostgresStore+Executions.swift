@@ -23,6 +23,9 @@ extension PostgresStore {
         return ids
     }
 
+    /// Due waits first (a delay or timeout that came due), then executions that are running (new
+    /// ones among them), each oldest first: in a burst, new executions queue behind the walker,
+    /// and a delay that came due must not wait behind that queue (ENGINE.md §4: within 1 s).
     public func claimExecutions(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [Execution] {
         let rows = try await mapped { [self] in
             try await client.query(
@@ -33,7 +36,7 @@ extension PostgresStore {
                     WHERE x.status IN ('running', 'waiting') AND x.wake_up_at <= cortex_ts(\(now.microseconds))
                       AND a.status = 'active'
                       AND (x.locked_until IS NULL OR x.locked_until <= cortex_ts(\(now.microseconds)))
-                    ORDER BY x.wake_up_at, x.id LIMIT \(limit)
+                    ORDER BY x.status = 'running', x.wake_up_at, x.id LIMIT \(limit)
                     FOR UPDATE OF x SKIP LOCKED)
                 RETURNING \(unescaped: Self.executionColumns)
                 """, logger: logger

@@ -47,6 +47,9 @@ extension SQLiteStore {
         return id
     }
 
+    /// Due waits first (a delay or timeout that came due), then executions that are running (new
+    /// ones among them), each oldest first: in a burst, new executions queue behind the walker,
+    /// and a delay that came due must not wait behind that queue (ENGINE.md §4: within 1 s).
     public func claimExecutions(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [Execution] {
         try await write { db in
             try Row.fetchAll(
@@ -57,7 +60,7 @@ extension SQLiteStore {
                         SELECT x.id FROM automation_executions x JOIN automations a ON a.id = x.automation_id
                         WHERE x.status IN ('running', 'waiting') AND x.wake_up_at <= ? AND a.status = 'active'
                           AND (x.locked_until IS NULL OR x.locked_until <= ?)
-                        ORDER BY x.wake_up_at, x.id LIMIT ?)
+                        ORDER BY x.status = 'running', x.wake_up_at, x.id LIMIT ?)
                     RETURNING \(Self.executionColumnNames)
                     """,
                 arguments: [now.adding(seconds: leaseSeconds).microseconds, now.microseconds, now.microseconds, limit]
