@@ -78,6 +78,38 @@ extension PostgresStore {
         return inserted != nil
     }
 
+    /// Several messages in one `INSERT` through `unnest` (and one wake-up), for the walker's
+    /// batched steps: one statement per message cost two round trips each. Answers, per
+    /// message, whether it was queued (its key was new). Arrays cannot hold NULL here, so ''
+    /// stands for a missing body or tag.
+    static func insertEmailJobs(_ connection: PostgresConnection, _ messages: [NewEmailJob], at time: Timestamp, logger: Logger)
+        async throws -> [Bool]
+    {
+        guard !messages.isEmpty else { return [] }
+        let inserted = Set(
+            try await connection.query(
+                """
+                INSERT INTO email_jobs (idempotency_key, recipient, sender, subject, html_body, text_body, stream,
+                    tag, metadata, options, status, next_attempt_at, created_at)
+                SELECT m.key, m.recipient, m.sender, m.subject, NULLIF(m.html, ''), NULLIF(m.text, ''), m.stream, NULLIF(m.tag, ''),
+                    m.metadata::jsonb, m.options::jsonb, 'queued', cortex_ts(\(time.microseconds)), cortex_ts(\(time.microseconds))
+                FROM unnest(\(messages.map(\.idempotencyKey))::text[], \(messages.map(\.recipient.value))::text[],
+                            \(messages.map(\.sender))::text[], \(messages.map(\.subject))::text[], \(messages.map { $0.html ?? "" })::text[],
+                            \(messages.map { $0.text ?? "" })::text[], \(messages.map(\.stream.rawValue))::text[],
+                            \(messages.map { $0.tag ?? "" })::text[], \(messages.map(\.metadata))::text[],
+                            \(messages.map(DeliveryOptionsJSON.encode))::text[])
+                    WITH ORDINALITY AS m(key, recipient, sender, subject, html, text, stream, tag, metadata, options, n)
+                ORDER BY m.n
+                ON CONFLICT (idempotency_key) DO NOTHING
+                RETURNING idempotency_key
+                """, logger: logger
+            ).decode(String.self).collectAll())
+        if !inserted.isEmpty { try await connection.query("SELECT pg_notify(\(WorkTopic.email.channel), '')", logger: logger) }
+        // A key twice in one batch: only its first message counts as queued.
+        var seen = Set<String>()
+        return messages.map { inserted.contains($0.idempotencyKey) && seen.insert($0.idempotencyKey).inserted }
+    }
+
     public func claimEmailJobs(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [EmailJob] {
         let logger = logger
         let rows = try await mapped { [self] in

@@ -116,6 +116,9 @@ extension PostgresStore {
         var ids: [Int64] = [], statuses: [String] = [], nodes: [String] = [], wakeUps: [Int64] = [], keepsLease: [Bool] = []
         var finished: [Int64] = [], errors: [String] = []
         var logs: [(execution: Int64, log: ExecutionLog)] = []
+        // Mail of every step in one statement (each keyed `automation:<execution>:<node>`, so a
+        // step retried after a crash queues nothing new): same transaction as the moves.
+        var mail: [NewEmailJob] = []
         for (id, step) in steps {
             guard let row = current[id], let status = ExecutionStatus(rawValue: row.1), let email = EmailAddress(row.2),
                 !status.isFinished, step.onlyAt == nil || step.onlyAt == row.3
@@ -125,7 +128,7 @@ extension PostgresStore {
             }
             for effect in step.effects {
                 switch effect {
-                case .enqueueEmail(let message): _ = try await insertEmailJob(connection, message, at: time, logger: logger)
+                case .enqueueEmail(let message): mail.append(message)
                 case .addTag(let tag): _ = try await addTags(connection, [tag], to: email, at: time, logger: logger)
                 case .removeTag(let tag): _ = try await removeTag(connection, tag, from: email, at: time, logger: logger)
                 }
@@ -152,6 +155,7 @@ extension PostgresStore {
                         \(finished)::bigint[], \(errors)::text[]) AS m(id, status, node, wake_up, keeps_lease, finished, error)
             WHERE e.id = m.id
             """, logger: logger)
+        _ = try await insertEmailJobs(connection, mail, at: time, logger: logger)
         try await insertLogBatch(connection, logs, logger: logger)
         return committed
     }
