@@ -119,6 +119,7 @@ extension PostgresStore {
         // Mail of every step in one statement (each keyed `automation:<execution>:<node>`, so a
         // step retried after a crash queues nothing new): same transaction as the moves.
         var mail: [NewEmailJob] = []
+        var added: [(email: EmailAddress, tag: String)] = []
         for (id, step) in steps {
             guard let row = current[id], let status = ExecutionStatus(rawValue: row.1), let email = EmailAddress(row.2),
                 !status.isFinished, step.onlyAt == nil || step.onlyAt == row.3
@@ -129,7 +130,7 @@ extension PostgresStore {
             for effect in step.effects {
                 switch effect {
                 case .enqueueEmail(let message): mail.append(message)
-                case .addTag(let tag): _ = try await addTags(connection, [tag], to: email, at: time, logger: logger)
+                case .addTag(let tag): added.append((email, tag))
                 case .removeTag(let tag): _ = try await removeTag(connection, tag, from: email, at: time, logger: logger)
                 }
             }
@@ -156,6 +157,7 @@ extension PostgresStore {
             WHERE e.id = m.id
             """, logger: logger)
         _ = try await insertEmailJobs(connection, mail, at: time, logger: logger)
+        try await addTagBatch(connection, added, at: time, logger: logger)
         try await insertLogBatch(connection, logs, logger: logger)
         return committed
     }

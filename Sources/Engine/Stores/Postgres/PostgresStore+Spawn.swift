@@ -86,6 +86,33 @@ extension PostgresStore {
             """, logger: logger)
     }
 
+    /// The `add_tag` effects of a walker batch in one statement: each tag the contact lacks is
+    /// added with its `tag.added` activity, as ``addTags(_:_:to:at:logger:)`` does one by one (a
+    /// contact erased since is left alone rather than made again).
+    static func addTagBatch(_ connection: PostgresConnection, _ tags: [(email: EmailAddress, tag: String)], at time: Timestamp, logger: Logger)
+        async throws
+    {
+        guard !tags.isEmpty else { return }
+        try await connection.query(
+            """
+            WITH input AS (
+                SELECT * FROM unnest(\(tags.map(\.email.value))::text[], \(tags.map(\.tag))::text[],
+                                     \(tags.map { FilterCompiler.foldASCII($0.tag) })::text[])
+                    WITH ORDINALITY AS t(email, tag, tag_key, n)
+            ), added AS (
+                INSERT INTO contact_tags (contact_id, tag, tag_key, created_at)
+                SELECT c.id, i.tag, i.tag_key, cortex_ts(\(time.microseconds)) FROM input i JOIN contacts c ON c.email = i.email
+                ORDER BY i.n
+                ON CONFLICT (contact_id, tag_key) DO NOTHING
+                RETURNING contact_id, tag
+            )
+            INSERT INTO crm_activities (type, contact_id, contact_email, occurred_at, received_at, source, metadata)
+            SELECT 'tag.added', a.contact_id, c.email, cortex_ts(\(time.microseconds)), cortex_ts(\(time.microseconds)), 'api',
+                jsonb_build_object('tag', a.tag)
+            FROM added a JOIN contacts c ON c.id = a.contact_id
+            """, logger: logger)
+    }
+
     private struct EntryKey: Hashable {
         let automation: Int64
         let contact: Int64
