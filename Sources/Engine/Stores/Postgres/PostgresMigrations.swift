@@ -312,6 +312,12 @@ enum PostgresMigrations {
             "v11_secrets",
             ["CREATE TABLE cortex_secrets (name text PRIMARY KEY, value text NOT NULL)"]
         ),
+        (
+            // The watcher looks up, every pass, the waiting executions of the contacts whose
+            // activities it read: without this it scanned every running and waiting execution.
+            "v12_waiting_by_contact",
+            ["CREATE INDEX automation_executions_waiting ON automation_executions (contact_email) WHERE status = 'waiting'"]
+        ),
     ]
 
     /// Applies every pending migration in one transaction under the advisory lock.

@@ -275,6 +275,12 @@ enum SQLiteMigrations {
             // with the data they protect so every instance signs and checks alike.
             try db.execute(sql: "CREATE TABLE cortex_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
         }
+        migrator.registerMigration("v12_waiting_by_contact") { db in
+            // The watcher looks up, every pass, the waiting executions of the contacts whose
+            // activities it read: without this it scanned every running and waiting execution.
+            try db.execute(
+                sql: "CREATE INDEX automation_executions_waiting ON automation_executions (contact_email) WHERE status = 'waiting'")
+        }
         return migrator
     }
 }
