@@ -19,12 +19,19 @@ public struct PostmarkTransport: MailTransport {
 
     let baseURL: String
     let serverToken: String
+    /// The message stream of broadcasts (campaigns): Postmark's default is `broadcast`; a server
+    /// may name its own (`CORTEX_POSTMARK_BROADCAST_STREAM`).
+    let broadcastStream: String
     let client: HTTPClient
     let timeout: TimeAmount
 
-    public init(baseURL: String, serverToken: String, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(30)) {
+    public init(
+        baseURL: String, serverToken: String, broadcastStream: String = "broadcast", client: HTTPClient = .shared,
+        timeout: TimeAmount = .seconds(30)
+    ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.serverToken = serverToken
+        self.broadcastStream = broadcastStream
         self.client = client
         self.timeout = timeout
     }
@@ -36,7 +43,7 @@ public struct PostmarkTransport: MailTransport {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "X-Postmark-Server-Token", value: serverToken)
         var body: [UInt8] = []
-        JSON.array(batch.map(Self.payload)).write(into: &body)
+        JSON.array(batch.map { Self.payload($0, broadcastStream: broadcastStream) }).write(into: &body)
         request.body = .bytes(ByteBuffer(bytes: body))
 
         let status: UInt
@@ -70,14 +77,14 @@ public struct PostmarkTransport: MailTransport {
     }
 
     /// One message as Postmark's Email API takes it.
-    static func payload(_ email: OutgoingEmail) -> JSON {
+    static func payload(_ email: OutgoingEmail, broadcastStream: String = "broadcast") -> JSON {
         let message = email.message
         var fields: [(key: String, value: JSON)] = [
             ("From", .string(message.sender)),
             ("To", .string(message.recipient.value)),
             ("Subject", .string(message.subject)),
-            // Postmark's default streams: `outbound` for transactional, `broadcast` for bulk.
-            ("MessageStream", .string(message.stream == .broadcast ? "broadcast" : "outbound")),
+            // Postmark's default transactional stream is `outbound`; bulk mail goes on the broadcast one.
+            ("MessageStream", .string(message.stream == .broadcast ? broadcastStream : "outbound")),
             ("Metadata", (try? JSONParser.parse(Array(message.metadata.utf8))) ?? .object([:])),
         ]
         if let html = message.html { fields.append(("HtmlBody", .string(html))) }

@@ -33,7 +33,9 @@ struct AppDependencies: Sendable {
     var transport: any MailTransport {
         switch (configuration.mailProvider, configuration.smtp) {
         case (.postmark, _):
-            PostmarkTransport(baseURL: configuration.postmarkAPIURL, serverToken: configuration.postmarkServerToken ?? "")
+            PostmarkTransport(
+                baseURL: configuration.postmarkAPIURL, serverToken: configuration.postmarkServerToken ?? "",
+                broadcastStream: configuration.postmarkBroadcastStream)
         case (.smtp, let settings?):
             SMTPTransport(settings: settings)
         case (.dryRun, _), (.smtp, nil):

@@ -1,4 +1,4 @@
-import Adapters
+@testable import Adapters
 import CortexTestSupport
 import Engine
 import Hummingbird
@@ -51,6 +51,9 @@ import Testing
             #expect(first["Metadata"] == .object(["order": .string("42")]))
             #expect(first["HtmlBody"] == .string("<p>Hi</p>") && first["TextBody"] == .string("Hi"))
             #expect(items[3].objectValue?["MessageStream"] == .string("broadcast"))
+            // A server's own broadcast stream, when configured.
+            let named = PostmarkTransport.payload(Self.email(4, to: "bo@example.com", stream: .broadcast), broadcastStream: "newsletters")
+            #expect(named["MessageStream"] == .string("newsletters"))
         }
     }
 

@@ -55,6 +55,7 @@ import Testing
         ["CORTEX_MAIL_FROM": "not an address"],
         ["CORTEX_ARCHIVE_RETENTION_DAYS": "-1"], ["CORTEX_ARCHIVE_RETENTION_DAYS": "thirty"],
         ["CORTEX_ARCHIVE_RETENTION_DAYS": "1.5"], ["CORTEX_ARCHIVE_RETENTION_DAYS": "36501"],
+        ["CORTEX_PUBLIC_URL": "crm.example.com"], ["CORTEX_PUBLIC_URL": "ftp://crm.example.com"],
     ])
     func refusesUnusableSettingsWithAMessageNamingThem(environment: [String: String]) async throws {
         await #expect {
@@ -154,6 +155,21 @@ import Testing
         #expect(config.mailProvider == .postmark)
         #expect(config.postmarkServerToken == "tok")
         #expect(config.postmarkAPIURL == "http://127.0.0.1:9")
+    }
+
+    @Test func campaignsTakeAPublicURLAndAPostmarkBroadcastStream() async throws {
+        let config = try await configuration([
+            "CORTEX_MAIL_PROVIDER": "postmark", "POSTMARK_SERVER_TOKEN": "tok", "CORTEX_POSTMARK_BROADCAST_STREAM": "newsletters",
+            "CORTEX_PUBLIC_URL": "https://crm.example.com/",
+        ])
+        #expect(config.postmarkBroadcastStream == "newsletters")
+        #expect(config.publicURL == "https://crm.example.com")
+        #expect(try await configuration([:]).postmarkBroadcastStream == "broadcast")
+        await #expect {
+            _ = try await configuration([
+                "CORTEX_MAIL_PROVIDER": "postmark", "POSTMARK_SERVER_TOKEN": "tok", "CORTEX_POSTMARK_BROADCAST_STREAM": "news letters",
+            ])
+        } throws: { ($0 as? ConfigurationError)?.message.contains("CORTEX_POSTMARK_BROADCAST_STREAM") == true }
     }
 
     @Test func aMissingConfigFileIsAClearError() async {

@@ -28,6 +28,8 @@ struct CortexConfiguration: Sendable {
     var postmarkServerToken: String?
     /// `CORTEX_POSTMARK_API_URL`; tests point it at a local server.
     var postmarkAPIURL = "https://api.postmarkapp.com"
+    /// `CORTEX_POSTMARK_BROADCAST_STREAM`: the Postmark message stream campaigns go on.
+    var postmarkBroadcastStream = "broadcast"
     /// `CORTEX_SMTP_URL` and `CORTEX_SMTP_CA_FILE`, required when the provider is SMTP.
     var smtp: SMTPSettings?
     /// Messages per second across the provider (`CORTEX_SEND_RATE`); `nil` for the provider default.
@@ -124,6 +126,12 @@ struct CortexConfiguration: Sendable {
                     throw ConfigurationError("CORTEX_POSTMARK_API_URL must be an http(s) URL")
                 }
                 postmarkAPIURL = url
+            }
+            if let stream = Self.nonEmpty(reader.string(forKey: "cortex.postmark.broadcast.stream")) {
+                guard stream.count <= 100, stream.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                    throw ConfigurationError("CORTEX_POSTMARK_BROADCAST_STREAM must be a Postmark stream ID (letters, digits, - and _), got \"\(stream)\"")
+                }
+                postmarkBroadcastStream = stream
             }
         case .smtp:
             guard let url = Self.nonEmpty(reader.string(forKey: "cortex.smtp.url", isSecret: true)) else {
