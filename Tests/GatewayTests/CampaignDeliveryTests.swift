@@ -82,6 +82,26 @@ import Testing
                         #expect(try await client.execute(uri: bad, method: .post).status == .notFound, "\(bad)")
                     }
 
+                    // Provider events about the campaign's messages count once per contact.
+                    let ledger = try await app.store.emailJobs(EmailJobQuery(limit: 10))
+                    let messageID = { (email: String) in ledger.first { $0.message.recipient.value == email }?.providerMessageID ?? "" }
+                    for (record, email, time) in [
+                        ("Delivery", "ada@example.com", "DeliveredAt"), ("Delivery", "bob@example.com", "DeliveredAt"),
+                        ("Open", "ada@example.com", "ReceivedAt"), ("Open", "ada@example.com", "ReceivedAt"),
+                        ("Click", "bob@example.com", "ReceivedAt"),
+                    ] {
+                        let body = Array(
+                            #"{"RecordType":"\#(record)","Recipient":"\#(email)","MessageID":"\#(messageID(email))","\#(time)":"2026-11-26T12:00:0\#(Int.random(in: 0...9))Z"}"#.utf8)
+                        let response = try await client.execute(
+                            uri: "/webhooks/postmark", method: .post, headers: try app.providerHeaders("postmark", body: body),
+                            body: ByteBuffer(bytes: body))
+                        #expect(response.status == .accepted)
+                    }
+                    let stats = try await client.execute(uri: "/v1/campaigns/\(id)", method: .get, headers: app.bearer).json["stats"]
+                    #expect(stats?["recipients"] == .int(2) && stats?["sent"] == .int(2) && stats?["delivered"] == .int(2))
+                    #expect(stats?["opened"] == .int(1) && stats?["clicked"] == .int(1) && stats?["unsubscribed"] == .int(1))
+                    #expect(stats?["bounced"] == .int(0) && stats?["complained"] == .int(0))
+
                     // The next campaign leaves Ada out.
                     _ = try await Self.send(client, app)
                     #expect(try await app.dependencies.campaignWorker().runOnce()?.recipients == 1)

@@ -36,6 +36,11 @@ public protocol CampaignRepository: Sendable {
     /// The campaign's ledger rows by status.
     func campaignLedgerCounts(id: Int64) async throws -> [EmailStatus: Int]
 
+    /// Unique contacts per provider event about the campaign's messages (the activities linked
+    /// to its ledger rows: `email.delivered`, `email.opened`, ...) and per `email.unsubscribed`
+    /// naming the campaign; by activity type.
+    func campaignEngagement(id: Int64) async throws -> [String: Int]
+
     /// Unsubscribes the contact from a campaign's link, in one transaction: consent revoked
     /// (source `unsubscribe`), an `email.unsubscribed` activity naming the campaign, and the
     /// contact's queued campaign messages cancelled. Idempotent: again, it changes nothing.

@@ -111,25 +111,23 @@ struct CampaignRoutes {
     /// was fanned out and none of its messages is still queued or being sent.
     func json(_ campaign: Campaign) async throws -> JSON {
         let counts = try await store.campaignLedgerCounts(id: campaign.id)
+        let engagement = try await store.campaignEngagement(id: campaign.id)
         let count = { (status: EmailStatus) -> Int in counts[status] ?? 0 }
         var status = campaign.status
         if status == .sending, count(.queued) + count(.sending) == 0 { status = .sent }
+        var stats: [(key: String, value: JSON)] = [
+            ("recipients", .int(Int64(counts.values.reduce(0, +)))), ("queued", .int(Int64(count(.queued) + count(.sending)))),
+            ("sent", .int(Int64(count(.sent)))), ("failed", .int(Int64(count(.failed)))),
+            ("suppressed", .int(Int64(count(.suppressed)))), ("cancelled", .int(Int64(count(.cancelled)))),
+        ]
+        for (stat, type) in CampaignFanOut.engagement { stats.append((stat, .int(Int64(engagement[type] ?? 0)))) }
         var object = JSONObject([("id", .int(campaign.id))])
         object.members += campaign.definition.json.members
-        object.members += [
-            ("status", .string(status.rawValue)),
-            ("scheduled_at", campaign.scheduledAt.map { .string(RFC3339.format($0)) } ?? .null),
-            (
-                "stats",
-                .object([
-                    "recipients": .int(Int64(counts.values.reduce(0, +))), "queued": .int(Int64(count(.queued) + count(.sending))),
-                    "sent": .int(Int64(count(.sent))), "failed": .int(Int64(count(.failed))),
-                    "suppressed": .int(Int64(count(.suppressed))), "cancelled": .int(Int64(count(.cancelled))),
-                ])
-            ),
-            ("created_at", .string(RFC3339.format(campaign.createdAt))),
-            ("updated_at", .string(RFC3339.format(campaign.updatedAt))),
-        ]
+        object.members.append(("status", .string(status.rawValue)))
+        object.members.append(("scheduled_at", campaign.scheduledAt.map { .string(RFC3339.format($0)) } ?? .null))
+        object.members.append(("stats", .object(JSONObject(stats))))
+        object.members.append(("created_at", .string(RFC3339.format(campaign.createdAt))))
+        object.members.append(("updated_at", .string(RFC3339.format(campaign.updatedAt))))
         return .object(object)
     }
 }

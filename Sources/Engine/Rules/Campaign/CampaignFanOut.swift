@@ -57,3 +57,11 @@ public enum CampaignFanOut {
         return statement
     }
 }
+
+extension CampaignFanOut {
+    /// The provider events a campaign's stats count, by the stat's name.
+    public static let engagement: [(stat: String, type: String)] = [
+        ("delivered", "email.delivered"), ("opened", "email.opened"), ("clicked", "email.clicked"),
+        ("bounced", "email.bounced"), ("complained", "email.complained"), ("unsubscribed", "email.unsubscribed"),
+    ]
+}

@@ -234,3 +234,21 @@ extension PostgresStore {
         }
     }
 }
+
+extension PostgresStore {
+    public func campaignEngagement(id: Int64) async throws -> [String: Int] {
+        let types = CampaignFanOut.engagement.map(\.type)
+        let rows = try await mapped { [self] in
+            try await client.query(
+                """
+                SELECT a.type, count(DISTINCT a.contact_id) FROM crm_activities a
+                WHERE a.type = ANY(\(types))
+                  AND (a.metadata -> 'email_job_id' IN (SELECT to_jsonb(id) FROM email_jobs WHERE campaign_id = \(id))
+                       OR (a.type = 'email.unsubscribed' AND a.metadata -> 'campaign_id' = to_jsonb(\(id)::bigint)))
+                GROUP BY a.type
+                """, logger: logger
+            ).decode((String, Int64).self).collectAll()
+        }
+        return Dictionary(rows.map { ($0.0, Int($0.1)) }, uniquingKeysWith: { first, _ in first })
+    }
+}

@@ -158,3 +158,25 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    public func campaignEngagement(id: Int64) async throws -> [String: Int] {
+        let types = CampaignFanOut.engagement.map(\.type)
+        return try await read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.type, count(DISTINCT a.contact_id) AS n FROM crm_activities a
+                    WHERE a.type IN (\(Array(repeating: "?", count: types.count).joined(separator: ", ")))
+                      AND (json_extract(a.metadata, '$.email_job_id') IN (SELECT id FROM email_jobs WHERE campaign_id = ?)
+                           OR (a.type = 'email.unsubscribed' AND json_extract(a.metadata, '$.campaign_id') = ?))
+                    GROUP BY a.type
+                    """, arguments: StatementArguments(types + [id, id]))
+            {
+                counts[row["type"]] = row["n"]
+            }
+            return counts
+        }
+    }
+}
