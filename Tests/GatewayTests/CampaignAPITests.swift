@@ -112,4 +112,30 @@ import Testing
             #expect(read.json["status"] == .string("draft"))
         }
     }
+
+    @Test(arguments: StoreBackend.enabled)
+    func aTestSendIsRenderedMarkedAndNotPartOfTheCampaign(backend: StoreBackend) async throws {
+        try await TestApp.with(backend, { $0.publicURL = "https://crm.example.com" }) { app in
+            try await app.test { client in
+                _ = try await client.execute(
+                    uri: "/v1/contacts/ada@example.com", method: .put, headers: app.bearer, body: .init(#"{"first_name": "Ada"}"#))
+                let body = Self.valid.replacingOccurrences(of: #""list_id": 3"#, with: #""filter": {"everyone": true}"#)
+                let created = try await client.execute(uri: "/v1/campaigns", method: .post, headers: app.bearer, body: .init(body))
+                guard case .number(let id)? = created.json["id"] else { Issue.record("no id"); return }
+                let test = try await client.execute(
+                    uri: "/v1/campaigns/\(id)/test", method: .post, headers: app.bearer,
+                    body: .init(#"{"to": ["ada@example.com", "me@example.com"]}"#))
+                #expect(test.status == .accepted)
+                #expect(test.json["data"]?.arrayValue?.map { $0["subject"] } == [.string("[Test] News for Ada"), .string("[Test] News for Sample")])
+                let ledger = try await app.store.emailJobs(EmailJobQuery(limit: 10))
+                #expect(ledger.count == 2 && ledger.allSatisfy { $0.campaignID == nil && $0.message.html?.contains("/u/test") == true })
+                let read = try await client.execute(uri: "/v1/campaigns/\(id)", method: .get, headers: app.bearer)
+                #expect(read.json["status"] == .string("draft") && read.json["stats"]?["recipients"] == .int(0))
+                for bad in [#"{"to": []}"#, #"{"to": ["nope"]}"#, #"{"to": "me@example.com"}"#] {
+                    let refused = try await client.execute(uri: "/v1/campaigns/\(id)/test", method: .post, headers: app.bearer, body: .init(bad))
+                    #expect(refused.status == .badRequest, "\(bad)")
+                }
+            }
+        }
+    }
 }

@@ -37,6 +37,28 @@ public struct CampaignMail: Sendable {
         return rendered
     }
 
+    /// A test message of a campaign to `contact` (a known contact, or a sample one): rendered as
+    /// a recipient would get it, its subject marked `[Test]`, keyed anew each time, and not a
+    /// row of the campaign, so it counts in none of its stats.
+    public static func test(_ campaignID: Int64, _ definition: CampaignDefinition, to contact: Contact, unsubscribeURL: String)
+        -> Result<NewEmailJob, CampaignMailFailure>
+    {
+        let row = EmailJob(
+            id: 0,
+            message: NewEmailJob(
+                idempotencyKey: "campaign-test:\(campaignID):\(UUID().uuidString.lowercased())", recipient: contact.email, sender: definition.from,
+                subject: "", html: nil, text: nil, stream: .broadcast, tag: definition.tag,
+                metadata: JSON.object(["campaign_id": .int(campaignID), "test": .bool(true)]).serialized(),
+                trackOpens: definition.trackOpens, trackLinks: definition.trackLinks),
+            status: .queued, attempts: 0, nextAttemptAt: Timestamp(microseconds: 0), lastError: nil, provider: nil,
+            providerMessageID: nil, createdAt: Timestamp(microseconds: 0), sentAt: nil)
+        return render(row, definition, contact: contact, unsubscribeURL: unsubscribeURL).map { job in
+            var message = job.message
+            message.subject = "[Test] " + message.subject
+            return message
+        }
+    }
+
     /// One row rendered: pure, so every rule is tested without a store.
     static func render(_ job: EmailJob, _ definition: CampaignDefinition, contact: Contact, unsubscribeURL: String)
         -> Result<EmailJob, CampaignMailFailure>

@@ -4,7 +4,7 @@ import Hummingbird
 /// Campaigns (ENGINE.md §5): create, list, read, replace and delete them while they are drafts
 /// or scheduled; send (now or at a time) and cancel them.
 struct CampaignRoutes {
-    let store: any CampaignRepository & SmartListRepository
+    let store: any CampaignRepository & SmartListRepository & ContactDirectory & EmailLedger
     let clock: any WallClock
     let defaultFrom: String?
     let publicURL: String?
@@ -35,6 +35,9 @@ struct CampaignRoutes {
         }
         routes.add(.post, "/v1/campaigns/{id}/send") { request, context in
             JSONResponse.make(.ok, try await json(try await send(try PathID.parse(context, "campaign"), request)))
+        }
+        routes.add(.post, "/v1/campaigns/{id}/test") { request, context in
+            JSONResponse.make(.accepted, try await test(try PathID.parse(context, "campaign"), request))
         }
         routes.add(.post, "/v1/campaigns/{id}/cancel") { _, context in
             let id = try PathID.parse(context, "campaign")
@@ -84,6 +87,39 @@ struct CampaignRoutes {
         } catch let error as StoreError where error.kind == .conflict {
             throw APIError(.conflict, code: "campaign_already_sent", "campaign \(id) cannot be sent again: \(error.message)")
         }
+    }
+
+    /// `{"to": ["me@example.com", ...]}`: up to 10 test messages, each rendered for the contact
+    /// with that address, or for a sample contact when there is none, through the ledger.
+    private func test(_ id: Int64, _ request: Request) async throws -> JSON {
+        guard let publicURL else {
+            throw APIError(
+                .conflict, code: "public_url_required",
+                "set CORTEX_PUBLIC_URL before sending a campaign: every broadcast carries a one-click unsubscribe link")
+        }
+        let object = try InboundPayload.parseObject(try await BodyLimit.collect(request))
+        guard object.members.allSatisfy({ $0.key == "to" }), case .array(let items)? = object["to"], (1...10).contains(items.count)
+        else { throw InputError.invalidField("to", "must be an array of 1 to 10 email addresses") }
+        let addresses = try items.map { (item) throws(InputError) -> EmailAddress in
+            guard let text = item.stringValue, let address = EmailAddress(text) else {
+                throw InputError.invalidField("to", "must hold email addresses only")
+            }
+            return address
+        }
+        let campaign = try await found(id)
+        var messages: [NewEmailJob] = []
+        for address in addresses {
+            let contact =
+                try await store.contact(email: address)
+                ?? Contact(email: address, firstName: "Sample", lastName: "Contact", createdAt: clock.now(), tags: [], suppression: nil)
+            // A test message names no campaign row, so its link is a sample that unsubscribes nobody.
+            switch CampaignMail.test(id, campaign.definition, to: contact, unsubscribeURL: publicURL + "/u/test") {
+            case .success(let message): messages.append(message)
+            case .failure(let failure): throw InputError(code: "render_failed", message: failure.reason)
+            }
+        }
+        let queued = try await store.enqueueEmails(messages, at: clock.now())
+        return .object(["data": .array(queued.map { ResourceJSON.message($0.job, duplicate: false) })])
     }
 
     /// The body as a definition whose smart list exists.
