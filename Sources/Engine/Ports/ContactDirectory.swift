@@ -2,6 +2,11 @@
 /// them (ENGINE.md §1–3). One implementation per database; both pass one conformance suite.
 public protocol ContactDirectory: Sendable {
     /// One contact with everything the directory knows of it, or `nil`.
+    /// Several contacts at once as templates and steps read them: their own columns and tags;
+    /// lifecycle, consent, suppression and last activity are left at their defaults (they cost
+    /// a pass over the contact's activities). An erased contact is missing.
+    func templateContacts(_ emails: [EmailAddress]) async throws -> [EmailAddress: Contact]
+
     func contact(email: EmailAddress) async throws -> Contact?
 
     /// Creates the contact, or updates the fields `update` gives. Attributes merge key by key

@@ -50,26 +50,12 @@ extension PostgresStore {
         let emails = Array(Set(executions.map(\.contactEmail.value)))
         let activityIDs = Array(Set(executions.map(\.triggerActivityID)))
         // Two round trips for the whole claim: the contacts with their tags, and the events.
-        let contacts = try await mapped { [self] in
-            try await client.query(
-                """
-                SELECT c.email, c.first_name, c.last_name, cortex_us(c.created_at), c.external_id, c.timezone, c.attributes::text,
-                    COALESCE((SELECT array_agg(t.tag ORDER BY t.tag_key) FROM contact_tags t WHERE t.contact_id = c.id), '{}')
-                FROM contacts c WHERE c.email = ANY(\(emails))
-                """, logger: logger
-            ).decode((String, String?, String?, Int64, String?, String?, String, [String]).self).collectAll()
-        }
+        var inputs = StepInputs()
+        inputs.contacts = try await templateContacts(emails.compactMap(EmailAddress.init))
         let events = try await mapped { [self] in
             try await client.query(
                 "SELECT id, metadata::text FROM crm_activities WHERE id = ANY(\(activityIDs))", logger: logger
             ).decode((Int64, String).self).collectAll()
-        }
-        var inputs = StepInputs()
-        for row in contacts {
-            guard let email = EmailAddress(row.0) else { continue }
-            inputs.contacts[email] = Contact(
-                email: email, firstName: row.1, lastName: row.2, createdAt: Timestamp(microseconds: row.3), tags: row.7,
-                suppression: nil, externalID: row.4, timezone: row.5, attributes: row.6)
         }
         for row in events { inputs.events[row.0] = row.1 }
         return inputs
@@ -319,5 +305,29 @@ extension PostgresStore {
             id: row.0, automationID: row.1, version: row.2, contactEmail: email, triggerActivityID: row.4, status: status,
             currentNodeID: row.6, wakeUpAt: row.7.map(Timestamp.init(microseconds:)), dryRun: row.8,
             createdAt: Timestamp(microseconds: row.9), finishedAt: row.10.map(Timestamp.init(microseconds:)))
+    }
+}
+
+extension PostgresStore {
+    public func templateContacts(_ emails: [EmailAddress]) async throws -> [EmailAddress: Contact] {
+        guard !emails.isEmpty else { return [:] }
+        let addresses = Array(Set(emails.map(\.value)))
+        let rows = try await mapped { [self] in
+            try await client.query(
+                """
+                SELECT c.email, c.first_name, c.last_name, cortex_us(c.created_at), c.external_id, c.timezone, c.attributes::text,
+                    COALESCE((SELECT array_agg(t.tag ORDER BY t.tag_key) FROM contact_tags t WHERE t.contact_id = c.id), '{}')
+                FROM contacts c WHERE c.email = ANY(\(addresses))
+                """, logger: logger
+            ).decode((String, String?, String?, Int64, String?, String?, String, [String]).self).collectAll()
+        }
+        var contacts: [EmailAddress: Contact] = [:]
+        for row in rows {
+            guard let email = EmailAddress(row.0) else { continue }
+            contacts[email] = Contact(
+                email: email, firstName: row.1, lastName: row.2, createdAt: Timestamp(microseconds: row.3), tags: row.7,
+                suppression: nil, externalID: row.4, timezone: row.5, attributes: row.6)
+        }
+        return contacts
     }
 }

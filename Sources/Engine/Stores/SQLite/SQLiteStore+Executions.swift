@@ -70,13 +70,30 @@ extension SQLiteStore {
 
     public func stepInputs(of executions: [Execution]) async throws -> StepInputs {
         guard !executions.isEmpty else { return StepInputs() }
-        let emails = Array(Set(executions.map(\.contactEmail.value)))
         let activityIDs = Array(Set(executions.map(\.triggerActivityID)))
+        var inputs = StepInputs()
+        inputs.contacts = try await templateContacts(executions.map(\.contactEmail))
+        inputs.events = try await read { db in
+            var events: [Int64: String] = [:]
+            // In slices, so a claim of any size stays under SQLite's limit on bound parameters.
+            for slice in activityIDs.slices(of: 500) {
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT id, metadata FROM crm_activities WHERE id IN (\(Self.placeholders(slice.count)))",
+                    arguments: StatementArguments(Array(slice)))
+                for row in rows { events[row["id"]] = row["metadata"] }
+            }
+            return events
+        }
+        return inputs
+    }
+
+    public func templateContacts(_ emails: [EmailAddress]) async throws -> [EmailAddress: Contact] {
+        let addresses = Array(Set(emails.map(\.value)))
+        guard !addresses.isEmpty else { return [:] }
         return try await read { db in
-            var inputs = StepInputs()
             var byID: [Int64: Contact] = [:]
             // In slices, so a claim of any size stays under SQLite's limit on bound parameters.
-            for slice in emails.slices(of: 500) {
+            for slice in addresses.slices(of: 500) {
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
@@ -99,14 +116,7 @@ extension SQLiteStore {
                     arguments: StatementArguments(Array(slice)))
                 for row in rows { byID[row["contact_id"]]?.tags.append(row["tag"]) }
             }
-            inputs.contacts = Dictionary(byID.values.map { ($0.email, $0) }, uniquingKeysWith: { first, _ in first })
-            for slice in activityIDs.slices(of: 500) {
-                let rows = try Row.fetchAll(
-                    db, sql: "SELECT id, metadata FROM crm_activities WHERE id IN (\(Self.placeholders(slice.count)))",
-                    arguments: StatementArguments(Array(slice)))
-                for row in rows { inputs.events[row["id"]] = row["metadata"] }
-            }
-            return inputs
+            return Dictionary(byID.values.map { ($0.email, $0) }, uniquingKeysWith: { first, _ in first })
         }
     }
 
