@@ -15,7 +15,8 @@ public struct CampaignMail: Sendable {
 
     /// Each campaign row of `jobs` rendered, or why it cannot be sent; other rows as they are.
     public func render(_ jobs: [EmailJob]) async throws -> [Result<EmailJob, CampaignMailFailure>] {
-        var campaigns: [Int64: Campaign?] = [:]
+        // Each campaign's templates parsed once per batch, not three parses per message.
+        var campaigns: [Int64: Result<CampaignTemplates, CampaignMailFailure>] = [:]
         var rendered: [Result<EmailJob, CampaignMailFailure>] = []
         // One read for the batch's contacts (a read per recipient made 100,000 reads of 100,000).
         let contacts = try await store.templateContacts(jobs.filter { $0.campaignID != nil }.map(\.message.recipient))
@@ -24,9 +25,12 @@ public struct CampaignMail: Sendable {
                 rendered.append(.success(job))
                 continue
             }
-            if campaigns[campaignID] == nil { campaigns[campaignID] = .some(try await store.campaign(id: campaignID)) }
-            guard let campaign = campaigns[campaignID] ?? nil else {
-                rendered.append(.failure(CampaignMailFailure("campaign \(campaignID) no longer exists")))
+            if campaigns[campaignID] == nil {
+                campaigns[campaignID] = try await store.campaign(id: campaignID).map { CampaignTemplates.parse($0.definition) }
+                    ?? .failure(CampaignMailFailure("campaign \(campaignID) no longer exists"))
+            }
+            guard case .success(let templates)? = campaigns[campaignID] else {
+                if case .failure(let failure)? = campaigns[campaignID] { rendered.append(.failure(failure)) }
                 continue
             }
             guard let contact = contacts[job.message.recipient] else {
@@ -34,7 +38,7 @@ public struct CampaignMail: Sendable {
                 continue
             }
             let url = try await links.url(campaignID: campaignID, contactID: contactID)
-            rendered.append(Self.render(job, campaign.definition, contact: contact, unsubscribeURL: url))
+            rendered.append(Self.render(job, templates, contact: contact, unsubscribeURL: url))
         }
         return rendered
     }
@@ -54,7 +58,7 @@ public struct CampaignMail: Sendable {
                 trackOpens: definition.trackOpens, trackLinks: definition.trackLinks),
             status: .queued, attempts: 0, nextAttemptAt: Timestamp(microseconds: 0), lastError: nil, provider: nil,
             providerMessageID: nil, createdAt: Timestamp(microseconds: 0), sentAt: nil)
-        return render(row, definition, contact: contact, unsubscribeURL: unsubscribeURL).map { job in
+        return CampaignTemplates.parse(definition).flatMap { render(row, $0, contact: contact, unsubscribeURL: unsubscribeURL) }.map { job in
             var message = job.message
             message.subject = "[Test] " + message.subject
             return message
@@ -62,18 +66,19 @@ public struct CampaignMail: Sendable {
     }
 
     /// One row rendered: pure, so every rule is tested without a store.
-    static func render(_ job: EmailJob, _ definition: CampaignDefinition, contact: Contact, unsubscribeURL: String)
+    static func render(_ job: EmailJob, _ templates: CampaignTemplates, contact: Contact, unsubscribeURL: String)
         -> Result<EmailJob, CampaignMailFailure>
     {
+        let definition = templates.definition
         let model = JSON.object(["contact": TemplateModel.contact(contact), "unsubscribe_url": .string(unsubscribeURL)])
         var job = job
         do {
-            let subject = try Template(definition.subject, limits: .subject).render(model, escapeHTML: false, limits: .subject)
+            let subject = try templates.subject.render(model, escapeHTML: false, limits: .subject)
             guard MailHeader.isOneLine(subject), !subject.isEmpty else {
                 return .failure(CampaignMailFailure("the subject renders to an empty or multi-line header"))
             }
-            var html = try Template(definition.html).render(model, escapeHTML: true, limits: .body)
-            var text = try definition.text.map { try Template($0).render(model, escapeHTML: false, limits: .body) }
+            var html = try templates.html.render(model, escapeHTML: true, limits: .body)
+            var text = try templates.text?.render(model, escapeHTML: false, limits: .body)
             if !definition.html.contains("unsubscribe_url") {
                 html += "<p style=\"font-size:12px;color:#666\"><a href=\"\(Self.attribute(unsubscribeURL))\">Unsubscribe</a></p>"
             }
@@ -91,6 +96,25 @@ public struct CampaignMail: Sendable {
             MailHeader(name: "List-Unsubscribe-Post", value: "List-Unsubscribe=One-Click"),
         ] + (definition.replyTo.map { [MailHeader(name: "Reply-To", value: $0)] } ?? [])
         return .success(job)
+    }
+}
+
+/// A campaign's subject and bodies, parsed once.
+struct CampaignTemplates {
+    let definition: CampaignDefinition
+    let subject: Template
+    let html: Template
+    let text: Template?
+
+    static func parse(_ definition: CampaignDefinition) -> Result<CampaignTemplates, CampaignMailFailure> {
+        do {
+            return .success(
+                CampaignTemplates(
+                    definition: definition, subject: try Template(definition.subject, limits: .subject), html: try Template(definition.html),
+                    text: try definition.text.map { try Template($0) }))
+        } catch {
+            return .failure(CampaignMailFailure("the campaign's templates do not parse: \((error as? TemplateError)?.message ?? "\(error)")"))
+        }
     }
 }
 

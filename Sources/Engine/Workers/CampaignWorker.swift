@@ -38,8 +38,12 @@ public struct CampaignWorker: Service {
     /// Fans out the next due campaign, if any; answers it and its recipients.
     @discardableResult
     public func runOnce() async throws -> (campaignID: Int64, recipients: Int)? {
-        guard let done = try await store.fanOutNextCampaign(now: clock.now()) else { return nil }
-        logger.info("campaign fanned out", metadata: ["campaign": "\(done.campaignID)", "recipients": "\(done.recipients)"])
+        let started = clock.now()
+        guard let done = try await store.fanOutNextCampaign(now: started) else { return nil }
+        let seconds = Double(clock.now().microseconds - started.microseconds) / 1_000_000
+        logger.notice(
+            "campaign fanned out",
+            metadata: ["campaign": "\(done.campaignID)", "recipients": "\(done.recipients)", "seconds": "\(seconds)"])
         return done
     }
 }

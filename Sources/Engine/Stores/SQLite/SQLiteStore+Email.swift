@@ -108,12 +108,14 @@ extension SQLiteStore {
             for (id, outcome) in outcomes {
                 switch outcome {
                 case .sent(let provider, let messageID, let sentAt):
-                    try db.execute(
+                    // Prepared once per connection: a campaign records 500 of these per batch.
+                    try db.cachedStatement(
                         sql: """
                             UPDATE email_jobs SET status = 'sent', provider = ?, provider_message_id = ?, sent_at = ?,
                                 lease_until = NULL, last_error = NULL
                             WHERE id = ?
-                            """, arguments: [provider, messageID, sentAt.microseconds, id])
+                            """
+                    ).execute(arguments: [provider, messageID, sentAt.microseconds, id])
                 case .failed(let reason, let suppress):
                     try db.execute(
                         sql: "UPDATE email_jobs SET status = 'failed', last_error = ?, lease_until = NULL WHERE id = ?",
