@@ -22,6 +22,9 @@ bench/run.sh --smoke --backend postgres --database-url "$CORTEX_TEST_DATABASE_UR
 bench/automations.sh --smoke --binary .build/debug/cortex
 bench/automations.sh --smoke --backend postgres --database-url "$CORTEX_TEST_DATABASE_URL" --binary .build/debug/cortex \
   --postmark-rate 500
+# The campaign harness, 2,000 recipients among revoked and suppressed contacts: each eligible
+# contact queued and sent once, nobody else.
+bench/campaign.sh --binary .build/debug/cortex --contacts 2000
 # The hostile-input probe against the debug binary: every answer must be the documented one.
 # Its /healthz bar (100 ms) is for a release build (bench/probe.sh without --binary), so off here.
 bench/probe.sh --binary .build/debug/cortex --max-healthz-ms 0 --slow-clients 200
