@@ -25,6 +25,8 @@ secret="whsec_$(head -c 24 /dev/urandom | base64)"
 export CORTEX_HTTP_PORT=$port CORTEX_CHECKOUT_SECRET=$secret CORTEX_DATABASE_URL="sqlite:$work/cortex.sqlite"
 export CORTEX_POSTMARK_WEBHOOK_USER=pm CORTEX_POSTMARK_WEBHOOK_PASSWORD=smoke-pm-pass
 export CORTEX_MAIL_FROM='Shop <shop@example.com>'
+# http:// for this local run (served and warned about; real unsubscribe links need https://).
+export CORTEX_PUBLIC_URL="http://127.0.0.1:$port"
 "$cortex" serve >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do
@@ -113,6 +115,17 @@ check "its log ends with the tag" "\"message\":\"Added tag 'P2P only'\"" "$(grep
 poll "$base/v1/messages?email=cy@example.com" '"status":"sent".*"status":"sent"'
 check "both welcome mails went through the ledger" 2 "$(grep -o '"subject":"Welcome to P2P, Cy!"' out.json | wc -l | tr -d ' ')"
 
+# A campaign to everyone who opted in (Cy, from the automation above, did not): fanned out,
+# rendered and sent by the running server, its one-click link unsubscribing at once.
+check "Ada opts in" 200 "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -X PUT "$base/v1/contacts/ada@example.com" --data-binary '{"consent":"granted"}')"
+check "campaign created" 201 "$(curl -s -o out.json -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/campaigns" --data-binary '{"name":"News","subject":"News for {{contact.first_name}}","html":"<p>Hi</p>","filter":{"everyone":true}}')"
+campaign_id=$(grep -o '"id":[0-9]*' out.json | head -1 | cut -d: -f2)
+check "campaign sent" 200 "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/campaigns/$campaign_id/send")"
+poll "$base/v1/campaigns/$campaign_id" '"status":"sent"'
+check "the campaign reached only the contact who opted in" '"recipients":1' "$(grep -o '"recipients":[0-9]*' out.json)"
+poll "$base/v1/messages?email=ada@example.com" 'campaign_id'
+check "the second send is refused" 409 "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -X POST "$base/v1/campaigns/$campaign_id/send")"
+
 # `cortex contacts import` on a small generated CSV, against the database the server uses.
 { echo 'email,first_name,tags,attributes.plan'; for i in 1 2 3; do echo "imp$i@example.com,Imp$i,Imported,pro"; done
   echo 'not-an-email,X,,'; } >contacts.csv
@@ -141,6 +154,7 @@ wait "$server" || status=$?
 server=""
 check "graceful exit on SIGTERM" 0 "$status"
 check "start-up line" 1 "$(grep -c "cortex serving http://127.0.0.1:$port database=sqlite:$work/cortex.sqlite mail=dry-run" serve.log)"
+check "an http:// public URL is warned about" 1 "$(grep -c 'CORTEX_PUBLIC_URL is http://' serve.log)"
 check "secrets never logged" 0 "$(grep -c -F -e "$secret" -e smoke-pm-pass serve.log || true)"
 
 # Two instances on one PostgreSQL database (when the test script provides a server): both

@@ -123,6 +123,11 @@ func buildApplication(_ dependencies: AppDependencies) -> Application<RouterResp
             logger.notice(
                 "cortex serving http://\(configuration.host):\(port) database=\(database) mail=\(configuration.mailProvider.rawValue)"
             )
+            if let url = configuration.publicURL, url.hasPrefix("http://") {
+                // RFC 8058 requires an HTTPS URI for one-click unsubscribe: fine for a local test,
+                // but mailbox providers will not offer the button for these links.
+                logger.warning("CORTEX_PUBLIC_URL is http://: unsubscribe links need https:// outside local testing (RFC 8058)")
+            }
         },
         logger: logger
     )
