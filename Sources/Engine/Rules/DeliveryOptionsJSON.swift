@@ -13,6 +13,26 @@ public enum DeliveryOptionsJSON {
         return JSON.object(JSONObject(members)).serialized()
     }
 
+    /// `track_opens` (true or false) and `track_links` (a ``LinkTracking``, any letter case) of a
+    /// request body (a message, a campaign); each `nil` when left out.
+    public static func tracking(in body: JSONObject) throws(InputError) -> (opens: Bool?, links: LinkTracking?) {
+        var opens: Bool?
+        if let value = body["track_opens"], !value.isNull {
+            guard case .bool(let flag) = value else { throw .invalidField("track_opens", "must be true or false") }
+            opens = flag
+        }
+        var links: LinkTracking?
+        if let value = body["track_links"], !value.isNull {
+            guard let raw = value.stringValue,
+                let parsed = LinkTracking.allCases.first(where: { $0.rawValue.lowercased() == raw.lowercased() })
+            else {
+                throw .invalidField("track_links", "must be one of " + LinkTracking.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            links = parsed
+        }
+        return (opens, links)
+    }
+
     /// Sets `message`'s options from stored text; unreadable parts are left at their defaults.
     public static func apply(_ text: String, to message: inout NewEmailJob) {
         guard let object = (try? JSONParser.parse(Array(text.utf8)))?.objectValue else { return }

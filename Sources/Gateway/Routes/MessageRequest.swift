@@ -66,18 +66,7 @@ enum MessageRequest {
         guard key.map({ !$0.isEmpty && $0.utf8.count <= maximumKeyLength }) ?? true else {
             throw .invalidField("idempotency_key", "must be 1 to \(maximumKeyLength) bytes")
         }
-        var trackOpens: Bool?
-        if let value = object["track_opens"], !value.isNull {
-            guard case .bool(let flag) = value else { throw .invalidField("track_opens", "must be true or false") }
-            trackOpens = flag
-        }
-        var trackLinks: LinkTracking?
-        if let raw = try optionalString(object, "track_links") {
-            guard let parsed = LinkTracking.allCases.first(where: { $0.rawValue.lowercased() == raw.lowercased() }) else {
-                throw .invalidField("track_links", "must be one of " + LinkTracking.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            trackLinks = parsed
-        }
+        let (trackOpens, trackLinks) = try DeliveryOptionsJSON.tracking(in: object)
         return NewEmailJob(
             // Without a caller's key every call is a new message.
             idempotencyKey: key ?? "msg_" + UUID().uuidString.lowercased(), recipient: to, sender: from,

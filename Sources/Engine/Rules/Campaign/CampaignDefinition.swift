@@ -69,18 +69,7 @@ public struct CampaignDefinition: Sendable, Equatable {
         guard tag.map({ MailHeader.isOneLine($0) && $0.count <= 1000 }) ?? true else {
             throw .invalidField("tag", "must be one line of at most 1000 characters")
         }
-        var trackOpens: Bool?
-        if let value = body["track_opens"], !value.isNull {
-            guard case .bool(let flag) = value else { throw .invalidField("track_opens", "must be true or false") }
-            trackOpens = flag
-        }
-        var trackLinks: LinkTracking?
-        if let raw = try optionalText(body, "track_links") {
-            guard let parsed = LinkTracking.allCases.first(where: { $0.rawValue.lowercased() == raw.lowercased() }) else {
-                throw .invalidField("track_links", "must be one of " + LinkTracking.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            trackLinks = parsed
-        }
+        let (trackOpens, trackLinks) = try DeliveryOptionsJSON.tracking(in: body)
         var consent = CampaignConsent.granted
         if let raw = try optionalText(body, "consent") {
             guard let parsed = CampaignConsent(rawValue: raw) else {
