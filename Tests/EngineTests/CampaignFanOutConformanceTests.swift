@@ -116,4 +116,19 @@ import Testing
             #expect(try await store.campaignLedgerCounts(id: id) == [.cancelled: 1, .suppressed: 1, .sending: 1])
         }
     }
+
+    /// Of several due campaigns, the one due earliest goes first, whatever their ids.
+    @Test(arguments: StoreBackend.enabled)
+    func theEarliestDueCampaignIsFannedOutFirst(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await Self.directory(store)
+            let later = try await store.createCampaign(try Self.definition(), at: Self.t0)
+            let earlier = try await store.createCampaign(try Self.definition(), at: Self.t0)
+            _ = try await store.scheduleCampaign(id: later, at: Self.t0.adding(seconds: 20), now: Self.t0)
+            _ = try await store.scheduleCampaign(id: earlier, at: Self.t0.adding(seconds: 10), now: Self.t0)
+            let worker = CampaignWorker(store: store, clock: ManualWallClock(Self.t0.adding(seconds: 30)), logger: StoreBackend.quietLogger)
+            #expect(try await worker.runOnce()?.campaignID == earlier)
+            #expect(try await worker.runOnce()?.campaignID == later)
+        }
+    }
 }

@@ -3,14 +3,24 @@
 /// Absent choices are left out, so `{}` means "provider defaults, no extra headers".
 public enum DeliveryOptionsJSON {
     public static func encode(_ message: NewEmailJob) -> String {
-        var members: [(key: String, value: JSON)] = []
-        if let trackOpens = message.trackOpens { members.append(("track_opens", .bool(trackOpens))) }
-        if let trackLinks = message.trackLinks { members.append(("track_links", .string(trackLinks.rawValue))) }
+        var members = tracking(opens: message.trackOpens, links: message.trackLinks)
         if !message.headers.isEmpty {
             members.append(("headers", .array(message.headers.map(\.json))))
         }
         if message.dryRun { members.append(("dry_run", .bool(true))) }
         return JSON.object(JSONObject(members)).serialized()
+    }
+
+    /// Only the tracking choices (a campaign's rows carry no headers of their own).
+    static func encode(trackOpens: Bool?, trackLinks: LinkTracking?) -> String {
+        JSON.object(JSONObject(tracking(opens: trackOpens, links: trackLinks))).serialized()
+    }
+
+    private static func tracking(opens: Bool?, links: LinkTracking?) -> [(key: String, value: JSON)] {
+        var members: [(key: String, value: JSON)] = []
+        if let opens { members.append(("track_opens", .bool(opens))) }
+        if let links { members.append(("track_links", .string(links.rawValue))) }
+        return members
     }
 
     /// `track_opens` (true or false) and `track_links` (a ``LinkTracking``, any letter case) of a

@@ -4,10 +4,6 @@
 /// consent is revoked and, with consent `granted`, those whose consent is not granted. Subject
 /// and bodies stay empty: they are rendered from the campaign per recipient at send time.
 public enum CampaignFanOut {
-    /// Any address: the options of a campaign's rows are built on a message, whose recipient
-    /// they do not read.
-    private static let definitionSender = EmailAddress("campaign@example.com")!
-
     /// The ledger's metadata of a campaign's rows.
     public static func metadata(campaignID: Int64) -> String { JSON.object(["campaign_id": .int(campaignID)]).serialized() }
 
@@ -34,16 +30,14 @@ public enum CampaignFanOut {
                 WHERE \(audience.sql) AND \(consent) AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email = c.email)
             )
             """
-        var options = NewEmailJob(idempotencyKey: "", recipient: definitionSender, sender: "", subject: "", html: nil, text: nil)
-        options.trackOpens = definition.trackOpens
-        options.trackLinks = definition.trackLinks
+        let options = DeliveryOptionsJSON.encode(trackOpens: definition.trackOpens, trackLinks: definition.trackLinks)
         let json = dialect == .sqlite ? "" : "::jsonb"
         let id = bind(.integer(campaignID))
         let key = dialect == .sqlite ? "'campaign:' || \(id) || ':' || a.id" : "'campaign:' || \(id)::text || ':' || a.id::text"
         let columns = [
             key, "a.email", bind(.text(definition.from)), "''", "NULL", "NULL", "'broadcast'",
             definition.tag.map { bind(.text($0)) } ?? "NULL", bind(.text(metadata(campaignID: campaignID))) + json,
-            bind(.text(DeliveryOptionsJSON.encode(options))) + json, "'queued'", bindTime(), bindTime(),
+            bind(.text(options)) + json, "'queued'", bindTime(), bindTime(),
             bind(.integer(campaignID)) + (dialect == .sqlite ? "" : "::bigint"), "a.id",
         ]
         // `WHERE true`: SQLite needs it to tell the upsert clause from a join constraint.

@@ -156,12 +156,11 @@ extension PostgresStore {
                     "SELECT status FROM campaigns WHERE id = \(campaign.id) FOR UPDATE SKIP LOCKED", logger: logger
                 ).decode(String.self).first { _ in true }
                 guard still == CampaignStatus.scheduled.rawValue else { return nil }
-                let result = try await connection.query(query, logger: logger)
-                var inserted = 0
-                for try await _ in result {}
-                inserted = Int(try await connection.query(
-                    "SELECT count(*) FROM email_jobs WHERE campaign_id = \(campaign.id)", logger: logger
-                ).decode(Int64.self).first { _ in true } ?? 0)
+                try await connection.query(query, logger: logger)
+                // Still scheduled, so it had no row before: its rows now are the ones inserted.
+                let inserted = Int(
+                    try await connection.query("SELECT count(*) FROM email_jobs WHERE campaign_id = \(campaign.id)", logger: logger)
+                        .decode(Int64.self).first { _ in true } ?? 0)
                 try await connection.query(
                     """
                     UPDATE campaigns SET status = 'sending', updated_at = cortex_ts(\(now.microseconds)) WHERE id = \(campaign.id)

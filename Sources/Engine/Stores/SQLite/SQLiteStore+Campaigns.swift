@@ -41,12 +41,14 @@ extension SQLiteStore {
     private static func campaigns(_ db: Database, where condition: String, _ arguments: StatementArguments) throws -> [Campaign] {
         try Row.fetchAll(
             db, sql: "SELECT \(StoredCampaign.columns) FROM campaigns WHERE \(condition) ORDER BY id DESC", arguments: arguments
-        ).map { row in
-            try StoredCampaign(
-                id: row["id"], definition: row["definition"], status: row["status"], scheduledAt: row["scheduled_at"],
-                createdAt: row["created_at"], updatedAt: row["updated_at"]
-            ).campaign()
-        }
+        ).map(campaign)
+    }
+
+    private static func campaign(_ row: Row) throws -> Campaign {
+        try StoredCampaign(
+            id: row["id"], definition: row["definition"], status: row["status"], scheduledAt: row["scheduled_at"],
+            createdAt: row["created_at"], updatedAt: row["updated_at"]
+        ).campaign()
     }
 }
 
@@ -88,9 +90,16 @@ extension SQLiteStore {
     }
 
     public func fanOutNextCampaign(now: Timestamp) async throws -> (campaignID: Int64, recipients: Int)? {
+        // The earliest due first, as on PostgreSQL.
         guard
             let campaign = try await read({ db in
-                try Self.campaigns(db, where: "status = 'scheduled' AND scheduled_at <= ?", [now.microseconds]).last
+                try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT \(StoredCampaign.columns) FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= ?
+                        ORDER BY scheduled_at, id LIMIT 1
+                        """, arguments: [now.microseconds]
+                ).map(Self.campaign)
             })
         else { return nil }
         let audience = try await compiled(campaign.definition.audienceFilter, shape: .set, at: now)

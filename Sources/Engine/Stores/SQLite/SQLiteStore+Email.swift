@@ -64,11 +64,6 @@ extension SQLiteStore {
         return db.changesCount > 0
     }
 
-    /// `?, ?, ...`: an `IN` list of `count` values (SQLite takes an empty one).
-    fileprivate static func questionMarks(_ count: Int) -> String {
-        Array(repeating: "?", count: count).joined(separator: ", ")
-    }
-
     public func claimEmailJobs(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [EmailJob] {
         try await write { db in
             let claimed = try Row.fetchAll(
@@ -86,12 +81,12 @@ extension SQLiteStore {
             let recipients = Array(Set(claimed.map(\.message.recipient.value)))
             let suppressed = Set(
                 try String.fetchAll(
-                    db, sql: "SELECT email FROM suppressions WHERE email IN (\(Self.questionMarks(recipients.count)))",
+                    db, sql: "SELECT email FROM suppressions WHERE email IN (\(Self.placeholders(recipients.count)))",
                     arguments: StatementArguments(recipients)))
             let contacts = Array(Set(claimed.compactMap { $0.campaignID == nil ? nil : $0.contactID }))
             let revoked = Set(
                 try Int64.fetchAll(
-                    db, sql: "SELECT id FROM contacts WHERE consent_status = 'revoked' AND id IN (\(Self.questionMarks(contacts.count)))",
+                    db, sql: "SELECT id FROM contacts WHERE consent_status = 'revoked' AND id IN (\(Self.placeholders(contacts.count)))",
                     arguments: StatementArguments(contacts)))
             return try claimed.filter { job in
                 guard let reason = LedgerRules.withheld(job, suppressed: suppressed, revoked: revoked) else { return true }

@@ -120,7 +120,8 @@ extension SQLiteStore {
         }
     }
 
-    private static func placeholders(_ count: Int) -> String {
+    /// `?, ?, ...`: an `IN` list of `count` values (SQLite takes an empty one).
+    static func placeholders(_ count: Int) -> String {
         Array(repeating: "?", count: count).joined(separator: ", ")
     }
 
