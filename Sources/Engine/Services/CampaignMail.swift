@@ -79,10 +79,10 @@ public struct CampaignMail: Sendable {
             }
             var html = try templates.html.render(model, escapeHTML: true, limits: .body)
             var text = try templates.text?.render(model, escapeHTML: false, limits: .body)
-            if !definition.html.contains("unsubscribe_url") {
+            if !templates.htmlLinksUnsubscribe {
                 html += "<p style=\"font-size:12px;color:#666\"><a href=\"\(Self.attribute(unsubscribeURL))\">Unsubscribe</a></p>"
             }
-            if let body = text, !(definition.text ?? "").contains("unsubscribe_url") { text = body + "\n\nUnsubscribe: \(unsubscribeURL)\n" }
+            if let body = text, !templates.textLinksUnsubscribe { text = body + "\n\nUnsubscribe: \(unsubscribeURL)\n" }
             job.message.subject = subject
             job.message.html = html
             job.message.text = text
@@ -105,13 +105,19 @@ struct CampaignTemplates {
     let subject: Template
     let html: Template
     let text: Template?
+    /// Whether the bodies place `{{unsubscribe_url}}` themselves (else a footer link is added);
+    /// answered once per batch, not searched for in every message.
+    let htmlLinksUnsubscribe: Bool
+    let textLinksUnsubscribe: Bool
 
     static func parse(_ definition: CampaignDefinition) -> Result<CampaignTemplates, CampaignMailFailure> {
         do {
             return .success(
                 CampaignTemplates(
                     definition: definition, subject: try Template(definition.subject, limits: .subject), html: try Template(definition.html),
-                    text: try definition.text.map { try Template($0) }))
+                    text: try definition.text.map { try Template($0) },
+                    htmlLinksUnsubscribe: definition.html.contains("unsubscribe_url"),
+                    textLinksUnsubscribe: (definition.text ?? "").contains("unsubscribe_url")))
         } catch {
             return .failure(CampaignMailFailure("the campaign's templates do not parse: \((error as? TemplateError)?.message ?? "\(error)")"))
         }

@@ -31,14 +31,18 @@ public struct SenderWorker: Service {
     private let startAfter: StartupGate?
     /// Renders campaign rows at send time; `nil` without `CORTEX_PUBLIC_URL` (such rows fail).
     private let campaignMail: CampaignMail?
+    /// How many passes run at once (each claims its own leased batch).
+    let lanes: Int
 
     public init(
         store: any EmailLedger & WorkSignalling, transport: any MailTransport, clock: any WallClock, ratePerSecond: Double?,
         policy: RetryPolicy = RetryPolicy(), leaseSeconds: Int64 = 120, logger: Logger,
         pause: (@Sendable (Duration) async throws -> Void)? = nil,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-        status: SenderStatus = SenderStatus(), startAfter: StartupGate? = nil, campaignMail: CampaignMail? = nil
+        status: SenderStatus = SenderStatus(), startAfter: StartupGate? = nil, campaignMail: CampaignMail? = nil,
+        lanes: Int = 2
     ) {
+        self.lanes = max(1, lanes)
         self.startAfter = startAfter
         self.campaignMail = campaignMail
         self.store = store
@@ -53,18 +57,29 @@ public struct SenderWorker: Service {
         self.status = status
     }
 
+    /// Runs `lanes` loops of passes side by side. Two by default: a pass spends most of its time
+    /// in the store (the claim and the record, each a commit, SQLite's one writer and an fsync)
+    /// or in the CPU and the provider (rendering, sending), and one loop leaves the other idle.
+    /// With two, one lane renders and sends while the other claims or records. Each lane claims
+    /// its own batch under a lease, so no message goes to two lanes; they share the rate's bucket.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await startAfter?.waitUnlessCancelled()
-            while !Task.isCancelled {
-                do {
-                    if try await runOnce() == .idle { try await waitForWork() }
-                } catch {
-                    // A database call cut short by shutdown surfaces as a store error: stop quietly.
-                    if Task.isCancelled { return }
-                    logger.error("sender pass failed; retrying", metadata: ["error": "\(error)"])
-                    try? await clock.sleep(for: .seconds(1))
-                }
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<lanes { group.addTask { await self.loop() } }
+            }
+        }
+    }
+
+    private func loop() async {
+        while !Task.isCancelled {
+            do {
+                if try await runOnce() == .idle { try await waitForWork() }
+            } catch {
+                // A database call cut short by shutdown surfaces as a store error: stop quietly.
+                if Task.isCancelled { return }
+                logger.error("sender pass failed; retrying", metadata: ["error": "\(error)"])
+                try? await clock.sleep(for: .seconds(1))
             }
         }
     }
@@ -75,8 +90,9 @@ public struct SenderWorker: Service {
     }
 
     /// The most messages one pass claims. Pacing happens after the claim, so at a low rate the
-    /// batch is kept small enough to be sent within a quarter of its lease; otherwise another
-    /// sender could take the messages over while this one still waits to send them. And a batch
+    /// batch is kept small enough to be sent within a quarter of its lease (half, behind the other
+    /// lane's batch); otherwise another sender could take the messages over while this one still
+    /// waits to send them. And a batch
     /// is never more than a second's worth: it reaches the provider in one call, and the rate
     /// allows one second of burst, not more.
     var batchLimit: Int {

@@ -196,10 +196,12 @@ extension PostgresStore {
                     ).decode((String, String).self).first(where: { _ in true }),
                     let email = EmailAddress(row.0)
                 else { return nil }
+                // Through each campaign's (campaign_id, contact_id) index: by contact alone it scanned
+                // every campaign row in the ledger on every click.
                 try await connection.query(
                     """
                     UPDATE email_jobs SET status = 'cancelled', lease_until = NULL, last_error = 'the recipient unsubscribed'
-                    WHERE contact_id = \(contactID) AND campaign_id IS NOT NULL AND status = 'queued'
+                    WHERE campaign_id IN (SELECT id FROM campaigns) AND contact_id = \(contactID) AND status = 'queued'
                     """, logger: logger)
                 guard row.1 != ConsentStatus.revoked.rawValue else { return email }
                 try await connection.query(

@@ -120,8 +120,8 @@ extension PostgresStore {
                         lease_until = cortex_ts(\(now.adding(seconds: leaseSeconds).microseconds))
                     WHERE id IN (
                         SELECT id FROM email_jobs
-                        WHERE (status = 'queued' AND next_attempt_at <= cortex_ts(\(now.microseconds)))
-                           OR (status = 'sending' AND lease_until <= cortex_ts(\(now.microseconds)))
+                        WHERE status IN ('queued', 'sending') AND next_attempt_at <= cortex_ts(\(now.microseconds))
+                          AND (status = 'queued' OR lease_until <= cortex_ts(\(now.microseconds)))
                         ORDER BY next_attempt_at, id
                         LIMIT \(limit)
                         FOR UPDATE SKIP LOCKED)

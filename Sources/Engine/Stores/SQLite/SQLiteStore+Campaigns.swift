@@ -141,10 +141,12 @@ extension SQLiteStore {
             guard let row = try Row.fetchOne(db, sql: "SELECT email, consent_status FROM contacts WHERE id = ?", arguments: [contactID]),
                 let email = EmailAddress(row["email"] as String)
             else { return nil }
+            // Through each campaign's (campaign_id, contact_id) index: by contact alone it scanned
+            // every campaign row in the ledger on every click.
             try db.execute(
                 sql: """
                     UPDATE email_jobs SET status = 'cancelled', lease_until = NULL, last_error = 'the recipient unsubscribed'
-                    WHERE contact_id = ? AND campaign_id IS NOT NULL AND status = 'queued'
+                    WHERE campaign_id IN (SELECT id FROM campaigns) AND contact_id = ? AND status = 'queued'
                     """, arguments: [contactID])
             guard (row["consent_status"] as String) != ConsentStatus.revoked.rawValue else { return email }
             try db.execute(
