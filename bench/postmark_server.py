@@ -9,12 +9,18 @@ HTTP 200 with one result per message, in order,
 
     {"ErrorCode": 0, "Message": "OK", "MessageID": "<uuid>", "SubmittedAt": "<ISO 8601>", "To": "<to>"}
 
+With `--inactive REGEX`, a message to an address the pattern matches (`re.search`) gets the
+item Postmark answers for an inactive recipient, inside the same 200 answer, the batch's other
+messages sent:
+
+    {"ErrorCode": 406, "Message": "You tried to send to a recipient that has been marked as inactive. ..."}
+
 A wrong or missing token gets HTTP 401 `{"ErrorCode": 10, "Message": "..."}`, a body that is not
 an array of objects HTTP 422, as Postmark does. Nothing is delivered anywhere.
 
 Every message received is appended to --log as one JSON line, written and flushed before the
 answer is sent: `{"t": <arrival, Unix seconds>, "batch": <n>, "to", "subject", "metadata",
-"headers", "message_id"}`, so the harness can check the send rate (arrival times) and whether a
+"headers", "message_id", "inactive"}`, so the harness can check the send rate (arrival times) and whether a
 message arrived twice (its Metadata names the execution and node). The port it listens on
 (loopback, chosen by the system) is written to --port-file once it is ready.
 Standard library only.
@@ -23,6 +29,7 @@ Standard library only.
 import argparse
 import datetime
 import json
+import re
 import sys
 import threading
 import time
@@ -35,7 +42,9 @@ def main() -> int:
     parser.add_argument("--token", required=True, help="the X-Postmark-Server-Token to accept")
     parser.add_argument("--log", required=True, help="JSON lines, one per message received")
     parser.add_argument("--port-file", required=True, help="where to write the port once listening")
+    parser.add_argument("--inactive", help="a regular expression: recipients it matches are answered 406")
     args = parser.parse_args()
+    inactive = re.compile(args.inactive) if args.inactive else None
 
     log = open(args.log, "a", buffering=1 << 16)
     lock = threading.Lock()
@@ -72,13 +81,22 @@ def main() -> int:
             submitted = datetime.datetime.now(datetime.timezone.utc).isoformat()
             results, lines = [], []
             for message in messages:
-                message_id = str(uuid.uuid4())
-                results.append({"ErrorCode": 0, "Message": "OK", "MessageID": message_id,
-                                "SubmittedAt": submitted, "To": message.get("To")})
+                to = message.get("To")
+                refused = bool(inactive and isinstance(to, str) and inactive.search(to))
+                message_id = None if refused else str(uuid.uuid4())
+                if refused:
+                    # Postmark's documented 406 item: no MessageID, SubmittedAt or To.
+                    results.append({"ErrorCode": 406, "Message": (
+                        "You tried to send to a recipient that has been marked as inactive. Found inactive addresses: "
+                        f"{to}. Inactive recipients are ones that have generated a hard bounce, a spam complaint, "
+                        "or a manual suppression. ")})
+                else:
+                    results.append({"ErrorCode": 0, "Message": "OK", "MessageID": message_id,
+                                    "SubmittedAt": submitted, "To": to})
                 lines.append(json.dumps({
-                    "t": arrived, "to": message.get("To"), "subject": message.get("Subject"),
+                    "t": arrived, "to": to, "subject": message.get("Subject"),
                     "metadata": message.get("Metadata"), "headers": message.get("Headers"),
-                    "message_id": message_id}))
+                    "message_id": message_id, "inactive": refused}))
             with lock:
                 batches[0] += 1
                 for line in lines:

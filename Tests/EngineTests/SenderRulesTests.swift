@@ -7,10 +7,12 @@ import Testing
 
     @Test func pacesToTheRateAfterTheBurst() {
         var bucket = TokenBucket(rate: 10)
-        #expect(bucket.take(10, now: t0) == .zero)
+        // Half a second's worth at once, then the rate.
+        #expect(bucket.take(5, now: t0) == .zero)
         #expect(bucket.take(5, now: t0) == .milliseconds(500))
-        // Half a second later the debt is paid; a second later ten more are available.
-        #expect(bucket.take(10, now: t0.adding(seconds: 2)) == .zero)
+        // Half a second later the debt is paid; a second later five more (not ten) are available.
+        #expect(bucket.take(5, now: t0.adding(seconds: 2)) == .zero)
+        #expect(bucket.take(1, now: t0.adding(seconds: 2)) == .milliseconds(100))
     }
 
     @Test func backsOffAndRecoversUpToTheConfiguredRate() {

@@ -125,9 +125,10 @@ final class PauseLog: Sendable {
             let worker = Self.worker(store, transport, clock: clock, rate: 10, pauses: pauses)
             _ = try await worker.runOnce()
             #expect(try await store.emailJob(id: ids[0])?.nextAttemptAt == Self.t0.adding(seconds: 30))
-            // The second batch of ten: the bucket is empty and the rate halved to 5/s.
+            // The first batch of ten waited for the five beyond the half second of burst (0.5 s).
+            // The second: the rate halved to 5/s, and a debt of fifteen (five, and these ten).
             _ = try await worker.runOnce()
-            #expect(pauses.durations == [.seconds(2)])
+            #expect(pauses.durations == [.milliseconds(500), .seconds(3)])
             #expect(try await store.emailJobs(EmailJobQuery(status: .sent)).count == 10)
         }
     }

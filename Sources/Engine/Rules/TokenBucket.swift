@@ -1,4 +1,4 @@
-/// A token bucket pacing sends to a rate (messages per second), with a burst of one second's
+/// A token bucket pacing sends to a rate (messages per second), with a burst of half a second's
 /// worth. The rate drops when the provider pushes back and climbs back slowly (AIMD), never
 /// above the configured rate. A plain value: no clock, no sleeping; the sender asks how long to
 /// wait and does the waiting.
@@ -11,10 +11,15 @@ public struct TokenBucket: Sendable, Equatable {
     public init(rate: Double) {
         configuredRate = max(rate, 0.001)
         self.rate = configuredRate
-        tokens = configuredRate
+        tokens = max(configuredRate / 2, 1)
     }
 
-    private var capacity: Double { max(rate, 1) }
+    /// Half a second's worth. The provider counts arrivals, not the moments tokens were taken,
+    /// and a request reaches it a few milliseconds early or late (a new connection, two lanes
+    /// sending, scheduling); with a full second of burst that jitter showed a window holding a
+    /// few messages more than the rate times its length plus one second's worth. Half a second
+    /// of headroom absorbs it; the long-run rate is the same.
+    private var capacity: Double { max(rate / 2, 1) }
 
     private mutating func refill(_ now: Timestamp) {
         if let updatedAt {

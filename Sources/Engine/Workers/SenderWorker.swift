@@ -92,9 +92,8 @@ public struct SenderWorker: Service {
     /// The most messages one pass claims. Pacing happens after the claim, so at a low rate the
     /// batch is kept small enough to be sent within a quarter of its lease (half, behind the other
     /// lane's batch); otherwise another sender could take the messages over while this one still
-    /// waits to send them. And a batch
-    /// is never more than a second's worth: it reaches the provider in one call, and the rate
-    /// allows one second of burst, not more.
+    /// waits to send them. And a batch is never more than a second's worth: it reaches the
+    /// provider in one call, and the provider may see at most one second's worth at once.
     var batchLimit: Int {
         guard let rate = bucket?.state.withLock({ $0.configuredRate }) else { return transport.maxBatchSize }
         return min(transport.maxBatchSize, max(1, Int(rate)), max(1, Int(rate * Double(leaseSeconds) / 4)))
