@@ -42,7 +42,11 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
-fail() { echo "bench FAILED: $*" >&2; exit 1; }
+fail() {
+  echo "bench FAILED: $*" >&2
+  if [ -s "${work:-}/serve.log" ]; then echo "bench: the server log ends:" >&2; tail -n 8 "$work/serve.log" >&2; fi
+  exit 1
+}
 case "$backend" in sqlite | postgres) ;; *) fail "--backend must be sqlite or postgres" ;; esac
 [ -z "$postmark_rate" ] || [[ "$postmark_rate" =~ ^[0-9]+([.][0-9]+)?$ ]] || fail "--postmark-rate must be a number"
 [[ "$unsubscribes" =~ ^[0-9]+$ ]] || fail "--unsubscribes must be a whole number"
@@ -154,10 +158,14 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
       echo "bench: $unsubscribes one-click unsubscribes during the send" >&2
     fi
   fi
-  left=$(api "http://127.0.0.1:$port/v1/campaigns/$id" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], d["stats"]["recipients"], d["stats"]["queued"])')
+  code=$(curl -s -o "$work/campaign.json" -w '%{http_code}' -H 'Authorization: Bearer bench-key' "http://127.0.0.1:$port/v1/campaigns/$id")
+  [ "$code" = 200 ] || fail "GET /v1/campaigns/$id answered $code during the send: $(head -c 300 "$work/campaign.json")"
+  left=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["status"], d["stats"]["recipients"], d["stats"]["queued"])' "$work/campaign.json")
   set -- $left
   [ "$1" = sent ] && break
-  sleep 0.1
+  # Twice a second, as a console showing live stats might: each read counts the campaign's rows.
+  # (When the last row was sent is read from the ledger afterwards, not from this loop.)
+  sleep 0.5
 done
 [ "${1:-}" = sent ] || fail "the campaign was not sent within $timeout s: $left"
 if [ -n "$probe" ]; then wait "$probe" || fail "the unsubscribe probe failed"; probe=""; fi
