@@ -13,6 +13,9 @@ cortex_pg_start
 cortex_smtp_start
 swift build --build-tests
 scripts/smoke.sh .build/debug/cortex
+# The README's newsletter walk-through, its shell blocks run as written (dry-run, then the local
+# Postmark stand-in): the README cannot promise what does not work.
+scripts/readme_newsletter.sh .build/debug/cortex
 # The benchmark harness, a few seconds per store: it must keep working, and rows must equal 2xx
 # answers. Speed is measured on a release build with bench/run.sh, never here.
 bench/run.sh --smoke --binary .build/debug/cortex
