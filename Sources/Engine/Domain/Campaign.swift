@@ -7,11 +7,15 @@ public struct Campaign: Sendable, Equatable {
     public var scheduledAt: Timestamp?
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// While its audience is still being fanned out, chunk by chunk: the contact id the next
+    /// chunk starts after. `nil` before the first chunk and once the last is in the ledger.
+    public var fanOutAfter: Int64?
 
     public init(
         id: Int64, definition: CampaignDefinition, status: CampaignStatus, scheduledAt: Timestamp?, createdAt: Timestamp,
-        updatedAt: Timestamp
+        updatedAt: Timestamp, fanOutAfter: Int64? = nil
     ) {
+        self.fanOutAfter = fanOutAfter
         self.id = id
         self.definition = definition
         self.status = status
@@ -22,8 +26,8 @@ public struct Campaign: Sendable, Equatable {
 }
 
 /// Where a campaign is in its life: edited while `draft` or `scheduled`; `sending` from the
-/// moment its audience is fanned out into the ledger; `sent` when the fan-out is complete
-/// (the sender delivers the rows); `cancelled` for good.
+/// moment the first chunk of its audience is fanned out into the ledger; `sent` (read, not
+/// stored) once the fan-out is complete and no row is left to send; `cancelled` for good.
 public enum CampaignStatus: String, Sendable, CaseIterable {
     case draft, scheduled, sending, sent, cancelled
 
@@ -39,9 +43,10 @@ struct StoredCampaign {
     var scheduledAt: Int64?
     var createdAt: Int64
     var updatedAt: Int64
+    var fanOutAfter: Int64?
 
     /// Columns in the order the SQLite store selects them.
-    static let columns = "id, definition, status, scheduled_at, created_at, updated_at"
+    static let columns = "id, definition, status, scheduled_at, created_at, updated_at, fanout_after"
 
     func campaign() throws -> Campaign {
         guard let status = CampaignStatus(rawValue: status) else {
@@ -54,6 +59,19 @@ struct StoredCampaign {
         let definition = try CampaignDefinition.parse(object, defaultFrom: nil)
         return Campaign(
             id: id, definition: definition, status: status, scheduledAt: scheduledAt.map(Timestamp.init(microseconds:)),
-            createdAt: Timestamp(microseconds: createdAt), updatedAt: Timestamp(microseconds: updatedAt))
+            createdAt: Timestamp(microseconds: createdAt), updatedAt: Timestamp(microseconds: updatedAt), fanOutAfter: fanOutAfter)
+    }
+}
+
+/// One chunk of a campaign's fan-out: the rows it queued, and whether it was the last.
+public struct CampaignFanOutStep: Sendable, Equatable {
+    public var campaignID: Int64
+    public var recipients: Int
+    public var finished: Bool
+
+    public init(campaignID: Int64, recipients: Int, finished: Bool) {
+        self.campaignID = campaignID
+        self.recipients = recipients
+        self.finished = finished
     }
 }

@@ -25,13 +25,16 @@ public protocol CampaignRepository: Sendable {
     /// when there is none; `conflict` when it is a draft, sent or cancelled.
     func cancelCampaign(id: Int64, at time: Timestamp) async throws -> Campaign?
 
-    /// When the earliest scheduled campaign is due; `nil` when none is scheduled.
+    /// When the earliest scheduled campaign is due (a campaign part fanned out is due at once);
+    /// `nil` when none is scheduled.
     func nextCampaignDue() async throws -> Timestamp?
 
-    /// Fans out one scheduled campaign due by `now` (``CampaignFanOut``): its ledger rows and its
-    /// move to `sending` in one transaction, so a crash leaves it scheduled with no row, to be
-    /// fanned out again. Answers the campaign and the rows queued, or `nil` when none is due.
-    func fanOutNextCampaign(now: Timestamp) async throws -> (campaignID: Int64, recipients: Int)?
+    /// Fans out the next chunk of the campaign due earliest by `now` (``CampaignFanOut``): the
+    /// audience among contacts with ids in (`fanOutAfter`, `fanOutAfter` + `contactsPerChunk`],
+    /// its ledger rows, the move to `sending` and the new `fanOutAfter` (`nil` after the last
+    /// chunk) in one transaction. So no transaction grows with the audience, and a crash
+    /// resumes at the chunk it interrupted: no row twice, none missing. `nil` when none is due.
+    func fanOutNextCampaign(now: Timestamp, contactsPerChunk: Int64) async throws -> CampaignFanOutStep?
 
     /// The campaign's ledger rows by status.
     func campaignLedgerCounts(id: Int64) async throws -> [EmailStatus: Int]

@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Fans scheduled campaigns out into the send ledger when they are due (ENGINE.md §5). It
 /// sleeps on the clock until the earliest scheduled campaign, or until one is scheduled (any
@@ -10,12 +11,22 @@ public struct CampaignWorker: Service {
     let clock: any WallClock
     let logger: Logger
     private let startAfter: StartupGate?
+    /// Contact ids per fan-out transaction. 200,000 (about 0.7 s on SQLite, 3 s on PostgreSQL
+    /// here): a million-contact audience never holds one transaction (or SQLite's one writer)
+    /// for long, the sender starts on the first chunk, and 100,000 recipients are still one
+    /// statement (smaller chunks made the fan-out race the sender for the CPU).
+    let contactsPerChunk: Int64
+    private let progress = FanOutProgress()
 
-    public init(store: any CampaignRepository & WorkSignalling, clock: any WallClock, logger: Logger, startAfter: StartupGate? = nil) {
+    public init(
+        store: any CampaignRepository & WorkSignalling, clock: any WallClock, logger: Logger, startAfter: StartupGate? = nil,
+        contactsPerChunk: Int64 = 200_000
+    ) {
         self.store = store
         self.clock = clock
         self.logger = logger
         self.startAfter = startAfter
+        self.contactsPerChunk = contactsPerChunk
     }
 
     public func run() async throws {
@@ -35,15 +46,33 @@ public struct CampaignWorker: Service {
         }
     }
 
-    /// Fans out the next due campaign, if any; answers it and its recipients.
+    /// Fans out the next chunk of the campaign due earliest, if any, and answers it. The last
+    /// chunk logs the campaign's recipients and how long its fan-out took (in this process).
     @discardableResult
-    public func runOnce() async throws -> (campaignID: Int64, recipients: Int)? {
+    public func runOnce() async throws -> CampaignFanOutStep? {
         let started = clock.now()
-        guard let done = try await store.fanOutNextCampaign(now: started) else { return nil }
-        let seconds = Double(clock.now().microseconds - started.microseconds) / 1_000_000
-        logger.notice(
-            "campaign fanned out",
-            metadata: ["campaign": "\(done.campaignID)", "recipients": "\(done.recipients)", "seconds": "\(seconds)"])
-        return done
+        guard let step = try await store.fanOutNextCampaign(now: started, contactsPerChunk: contactsPerChunk) else { return nil }
+        let total = progress.add(step, startedAt: started)
+        if step.finished {
+            let seconds = Double(clock.now().microseconds - total.since.microseconds) / 1_000_000
+            logger.notice(
+                "campaign fanned out",
+                metadata: ["campaign": "\(step.campaignID)", "recipients": "\(total.recipients)", "seconds": "\(seconds)"])
+        }
+        return step
+    }
+}
+
+/// The chunks fanned out so far, per campaign, for the log line of its last.
+private final class FanOutProgress: Sendable {
+    private let state = Mutex<[Int64: (since: Timestamp, recipients: Int)]>([:])
+
+    func add(_ step: CampaignFanOutStep, startedAt: Timestamp) -> (since: Timestamp, recipients: Int) {
+        state.withLock { totals in
+            var total = totals[step.campaignID] ?? (startedAt, 0)
+            total.recipients += step.recipients
+            totals[step.campaignID] = step.finished ? nil : total
+            return total
+        }
     }
 }

@@ -143,14 +143,14 @@ struct CampaignRoutes {
         return data
     }
 
-    /// A campaign as the API answers it, with its ledger counts. A campaign is `sent` once it
-    /// was fanned out and none of its messages is still queued or being sent.
+    /// A campaign as the API answers it, with its ledger counts. A campaign is `sent` once its
+    /// last chunk was fanned out and none of its messages is still queued or being sent.
     func json(_ campaign: Campaign) async throws -> JSON {
         let counts = try await store.campaignLedgerCounts(id: campaign.id)
         let engagement = try await store.campaignEngagement(id: campaign.id)
         let count = { (status: EmailStatus) -> Int in counts[status] ?? 0 }
         var status = campaign.status
-        if status == .sending, count(.queued) + count(.sending) == 0 { status = .sent }
+        if status == .sending, campaign.fanOutAfter == nil, count(.queued) + count(.sending) == 0 { status = .sent }
         var stats: [(key: String, value: JSON)] = [
             ("recipients", .int(Int64(counts.values.reduce(0, +)))), ("queued", .int(Int64(count(.queued) + count(.sending)))),
             ("sent", .int(Int64(count(.sent)))), ("failed", .int(Int64(count(.failed)))),

@@ -7,9 +7,11 @@ public enum CampaignFanOut {
     /// The ledger's metadata of a campaign's rows.
     public static func metadata(campaignID: Int64) -> String { JSON.object(["campaign_id": .int(campaignID)]).serialized() }
 
-    /// The statement; `audience` is the campaign's filter compiled with `.set`.
+    /// The statement for the audience among contacts with ids in `contacts` (one chunk);
+    /// `audience` is the campaign's filter compiled with `.set`.
     public static func statement(
-        campaignID: Int64, _ definition: CampaignDefinition, audience: CompiledFilter, at time: Timestamp, _ dialect: SQLDialect
+        campaignID: Int64, _ definition: CampaignDefinition, audience: CompiledFilter, contacts: ClosedRange<Int64>, at time: Timestamp,
+        _ dialect: SQLDialect
     ) -> DirectoryStatement {
         var statement = DirectoryStatement(sql: "", bindings: audience.bindings)
         func bind(_ value: SQLBinding) -> String {
@@ -27,7 +29,8 @@ public enum CampaignFanOut {
         let audienceSQL = """
             WITH audience AS (
                 SELECT c.id, c.email FROM contacts c
-                WHERE \(audience.sql) AND \(consent) AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email = c.email)
+                WHERE (\(audience.sql)) AND c.id >= \(bind(.integer(contacts.lowerBound))) AND c.id <= \(bind(.integer(contacts.upperBound)))
+                  AND \(consent) AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email = c.email)
             )
             """
         let options = DeliveryOptionsJSON.encode(trackOpens: definition.trackOpens, trackLinks: definition.trackLinks)
@@ -53,6 +56,20 @@ public enum CampaignFanOut {
 }
 
 extension CampaignFanOut {
+    /// Campaigns with audience left to fan out: scheduled (once due), or part fanned out.
+    static let dueCondition = "(status = 'scheduled' OR (status = 'sending' AND fanout_after IS NOT NULL))"
+
+    /// Whether `campaign` has audience left to fan out (``dueCondition``, read back).
+    static func isDue(_ campaign: Campaign) -> Bool {
+        campaign.status == .scheduled || (campaign.status == .sending && campaign.fanOutAfter != nil)
+    }
+
+    /// The contact ids of the chunk after `after` (from the first id when `nil`).
+    static func chunk(after: Int64?, size: Int64) -> ClosedRange<Int64> {
+        let start = (after ?? 0) + 1
+        return start...(start + max(size, 1) - 1)
+    }
+
     /// The provider events a campaign's stats count, by the stat's name.
     public static let engagement: [(stat: String, type: String)] = [
         ("delivered", "email.delivered"), ("opened", "email.opened"), ("clicked", "email.clicked"),

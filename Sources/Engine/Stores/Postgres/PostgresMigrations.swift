@@ -318,6 +318,11 @@ enum PostgresMigrations {
             "v12_waiting_by_contact",
             ["CREATE INDEX automation_executions_waiting ON automation_executions (contact_email) WHERE status = 'waiting'"]
         ),
+        (
+            // A campaign is fanned out chunk by chunk of contact ids: where the next chunk starts.
+            "v13_chunked_fan_out",
+            ["ALTER TABLE campaigns ADD COLUMN fanout_after bigint"]
+        ),
     ]
 
     /// Applies every pending migration in one transaction under the advisory lock.

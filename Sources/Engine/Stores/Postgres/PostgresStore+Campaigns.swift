@@ -2,9 +2,9 @@ import Logging
 import PostgresNIO
 
 extension PostgresStore {
-    private typealias CampaignRow = (Int64, String, String, Int64?, Int64, Int64)
+    private typealias CampaignRow = (Int64, String, String, Int64?, Int64, Int64, Int64?)
     private static let campaignColumns =
-        "id, definition::text, status, cortex_us(scheduled_at), cortex_us(created_at), cortex_us(updated_at)"
+        "id, definition::text, status, cortex_us(scheduled_at), cortex_us(created_at), cortex_us(updated_at), fanout_after"
 
     public func createCampaign(_ definition: CampaignDefinition, at time: Timestamp) async throws -> Int64 {
         let text = JSON.object(definition.json).serialized()
@@ -75,7 +75,8 @@ extension PostgresStore {
         for try await row in rows.decode(CampaignRow.self) {
             campaigns.append(
                 try StoredCampaign(
-                    id: row.0, definition: row.1, status: row.2, scheduledAt: row.3, createdAt: row.4, updatedAt: row.5
+                    id: row.0, definition: row.1, status: row.2, scheduledAt: row.3, createdAt: row.4, updatedAt: row.5,
+                    fanOutAfter: row.6
                 ).campaign())
         }
         return campaigns
@@ -118,7 +119,7 @@ extension PostgresStore {
                 return try await Self.campaigns(
                     connection.query(
                         """
-                        UPDATE campaigns SET status = 'cancelled', updated_at = cortex_ts(\(time.microseconds))
+                        UPDATE campaigns SET status = 'cancelled', fanout_after = NULL, updated_at = cortex_ts(\(time.microseconds))
                         WHERE id = \(id) RETURNING \(unescaped: Self.campaignColumns)
                         """, logger: logger)
                 ).first
@@ -128,59 +129,82 @@ extension PostgresStore {
 
     public func nextCampaignDue() async throws -> Timestamp? {
         try await mapped { [self] in
-            try await client.query("SELECT cortex_us(min(scheduled_at)) FROM campaigns WHERE status = 'scheduled'", logger: logger)
+            try await client.query(
+                "SELECT cortex_us(min(scheduled_at)) FROM campaigns WHERE \(unescaped: CampaignFanOut.dueCondition)", logger: logger)
                 .decode(Int64?.self).first { _ in true }.flatMap { $0 }.map(Timestamp.init(microseconds:))
         }
     }
 
-    /// A fan-out this large changes the ledger enough to refresh its statistics at once.
+    /// A chunk this large changes the ledger enough to refresh its statistics at once.
     static let analyzeAfterFanOut = 10_000
 
-    public func fanOutNextCampaign(now: Timestamp) async throws -> (campaignID: Int64, recipients: Int)? {
+    /// How long a fan-out chunk may take: its size is the data's, not a request's (a chunk of
+    /// 200,000 contact ids takes about 3 s here), so the 5-second bound of request-time calls
+    /// would fail it again and again on a busy server.
+    static let fanOutChunkLimit: Duration = .seconds(120)
+
+    public func fanOutNextCampaign(now: Timestamp, contactsPerChunk: Int64) async throws -> CampaignFanOutStep? {
         guard
             let campaign = try await mapped({ [self] in
                 try await Self.campaigns(
                     client.query(
                         """
                         SELECT \(unescaped: Self.campaignColumns) FROM campaigns
-                        WHERE status = 'scheduled' AND scheduled_at <= cortex_ts(\(now.microseconds))
+                        WHERE \(unescaped: CampaignFanOut.dueCondition) AND scheduled_at <= cortex_ts(\(now.microseconds))
                         ORDER BY scheduled_at, id LIMIT 1
                         """, logger: logger)
                 ).first
             })
         else { return nil }
         let audience = try await compiled(try campaign.definition.audienceFilter, shape: .set, at: now)
-        let query = CampaignFanOut.statement(campaignID: campaign.id, campaign.definition, audience: audience, at: now, .postgres).query
-        let recipients = try await mapped { [self] in
-            try await client.withTransaction(logger: logger) { connection -> Int? in
+        let chunk = CampaignFanOut.chunk(after: campaign.fanOutAfter, size: contactsPerChunk)
+        let query = CampaignFanOut.statement(
+            campaignID: campaign.id, campaign.definition, audience: audience, contacts: chunk, at: now, .postgres
+        ).query
+        let step = try await mapped(limit: Self.fanOutChunkLimit) { [self] in
+            try await client.withTransaction(logger: logger) { connection -> CampaignFanOutStep? in
                 // Another instance may be fanning it out: skip it rather than wait; and it may have
-                // been cancelled or fanned out since it was read.
-                let still = try await connection.query(
-                    "SELECT status FROM campaigns WHERE id = \(campaign.id) FOR UPDATE SKIP LOCKED", logger: logger
-                ).decode(String.self).first { _ in true }
-                guard still == CampaignStatus.scheduled.rawValue else { return nil }
+                // been cancelled or moved on a chunk since it was read.
+                guard
+                    let current = try await Self.campaigns(
+                        connection.query(
+                            "SELECT \(unescaped: Self.campaignColumns) FROM campaigns WHERE id = \(campaign.id) FOR UPDATE SKIP LOCKED",
+                            logger: logger)
+                    ).first,
+                    CampaignFanOut.isDue(current), current.fanOutAfter == campaign.fanOutAfter
+                else { return nil }
                 try await connection.query(query, logger: logger)
-                // Still scheduled, so it had no row before: its rows now are the ones inserted.
+                // Rows of this campaign in this chunk's range can only be the ones just inserted.
                 let inserted = Int(
-                    try await connection.query("SELECT count(*) FROM email_jobs WHERE campaign_id = \(campaign.id)", logger: logger)
-                        .decode(Int64.self).first { _ in true } ?? 0)
+                    try await connection.query(
+                        """
+                        SELECT count(*) FROM email_jobs WHERE campaign_id = \(campaign.id)
+                          AND contact_id >= \(chunk.lowerBound) AND contact_id <= \(chunk.upperBound)
+                        """, logger: logger
+                    ).decode(Int64.self).first { _ in true } ?? 0)
+                let last = try await connection.query("SELECT max(id) FROM contacts", logger: logger)
+                    .decode(Int64?.self).first { _ in true }.flatMap { $0 } ?? 0
+                let next: Int64? = chunk.upperBound >= last ? nil : chunk.upperBound
                 try await connection.query(
                     """
-                    UPDATE campaigns SET status = 'sending', updated_at = cortex_ts(\(now.microseconds)) WHERE id = \(campaign.id)
+                    UPDATE campaigns SET status = 'sending', fanout_after = \(next), updated_at = cortex_ts(\(now.microseconds))
+                    WHERE id = \(campaign.id)
                     """, logger: logger)
-                try await connection.query("SELECT pg_notify(\(WorkTopic.email.channel), '')", logger: logger)
-                return inserted
+                if inserted > 0 { try await connection.query("SELECT pg_notify(\(WorkTopic.email.channel), '')", logger: logger) }
+                return CampaignFanOutStep(campaignID: campaign.id, recipients: inserted, finished: next == nil)
             }
         }
-        guard let recipients else { return nil }
-        if recipients > 0 { workSignals[.email].notify() }
-        if recipients >= Self.analyzeAfterFanOut {
+        guard let step else { return nil }
+        if step.recipients > 0 { workSignals[.email].notify() }
+        let firstLarge = campaign.fanOutAfter == nil && step.recipients >= Self.analyzeAfterFanOut
+        if firstLarge || (step.finished && campaign.fanOutAfter != nil) {
             // The planner's statistics still describe the ledger before these rows (autovacuum
             // analyzes a minute or more later): it took 139,748 due rows for 725 and looked up an
             // unsubscribing contact's mail through the due index, 21 ms a click instead of 0.1.
-            try await mapped { [self] in _ = try await client.query("ANALYZE email_jobs", logger: logger) }
+            // Refreshed after a campaign's first large chunk and after the last of several.
+            try await mapped(limit: Self.fanOutChunkLimit) { [self] in _ = try await client.query("ANALYZE email_jobs (status, campaign_id, contact_id, next_attempt_at)", logger: logger) }
         }
-        return (campaign.id, recipients)
+        return step
     }
 
     public func campaignLedgerCounts(id: Int64) async throws -> [EmailStatus: Int] {

@@ -326,9 +326,14 @@ public final class PostgresStore: Store, GroupCommittingStore {
 
     /// Runs `body` within the operation timeout, turning PostgreSQL and connection failures into
     /// `StoreError`, so callers above Engine never see PostgresNIO's types and never wait long.
-    func mapped<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// `limit` is for background work whose size the data sets (a campaign's fan-out), not for
+    /// anything a request waits on.
+    func mapped<T: Sendable>(limit: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let limit = limit ?? settings.operationTimeout
         do {
-            return try await withDeadline(settings.operationTimeout, body)
+            return try await withDeadline(limit, body)
+        } catch is DeadlineExceeded {
+            throw StoreError.unavailable("PostgreSQL did not answer within \(limit) (\(settings.redactedURL))")
         } catch {
             throw Self.storeError(error, settings)
         }

@@ -281,6 +281,10 @@ enum SQLiteMigrations {
             try db.execute(
                 sql: "CREATE INDEX automation_executions_waiting ON automation_executions (contact_email) WHERE status = 'waiting'")
         }
+        migrator.registerMigration("v13_chunked_fan_out") { db in
+            // A campaign is fanned out chunk by chunk of contact ids: where the next chunk starts.
+            try db.execute(sql: "ALTER TABLE campaigns ADD COLUMN fanout_after INTEGER")
+        }
         return migrator
     }
 }

@@ -47,7 +47,7 @@ extension SQLiteStore {
     private static func campaign(_ row: Row) throws -> Campaign {
         try StoredCampaign(
             id: row["id"], definition: row["definition"], status: row["status"], scheduledAt: row["scheduled_at"],
-            createdAt: row["created_at"], updatedAt: row["updated_at"]
+            createdAt: row["created_at"], updatedAt: row["updated_at"], fanOutAfter: row["fanout_after"]
         ).campaign()
     }
 }
@@ -72,7 +72,8 @@ extension SQLiteStore {
                 throw StoreError.conflict("campaign \(id) is \(current.status.rawValue)")
             }
             try db.execute(
-                sql: "UPDATE campaigns SET status = 'cancelled', updated_at = ? WHERE id = ?", arguments: [time.microseconds, id])
+                sql: "UPDATE campaigns SET status = 'cancelled', fanout_after = NULL, updated_at = ? WHERE id = ?",
+                arguments: [time.microseconds, id])
             try db.execute(
                 sql: """
                     UPDATE email_jobs SET status = 'cancelled', lease_until = NULL, last_error = 'the campaign was cancelled'
@@ -84,38 +85,44 @@ extension SQLiteStore {
 
     public func nextCampaignDue() async throws -> Timestamp? {
         try await read { db in
-            try Int64.fetchOne(db, sql: "SELECT min(scheduled_at) FROM campaigns WHERE status = 'scheduled'")
+            try Int64.fetchOne(db, sql: "SELECT min(scheduled_at) FROM campaigns WHERE \(CampaignFanOut.dueCondition)")
                 .map(Timestamp.init(microseconds:))
         }
     }
 
-    public func fanOutNextCampaign(now: Timestamp) async throws -> (campaignID: Int64, recipients: Int)? {
-        // The earliest due first, as on PostgreSQL.
+    public func fanOutNextCampaign(now: Timestamp, contactsPerChunk: Int64) async throws -> CampaignFanOutStep? {
+        // The earliest due first, as on PostgreSQL; a campaign part fanned out was due earliest.
         guard
             let campaign = try await read({ db in
                 try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT \(StoredCampaign.columns) FROM campaigns WHERE status = 'scheduled' AND scheduled_at <= ?
+                        SELECT \(StoredCampaign.columns) FROM campaigns WHERE \(CampaignFanOut.dueCondition) AND scheduled_at <= ?
                         ORDER BY scheduled_at, id LIMIT 1
                         """, arguments: [now.microseconds]
                 ).map(Self.campaign)
             })
         else { return nil }
         let audience = try await compiled(campaign.definition.audienceFilter, shape: .set, at: now)
-        let statement = CampaignFanOut.statement(campaignID: campaign.id, campaign.definition, audience: audience, at: now, .sqlite)
-        let recipients = try await write { db -> Int? in
-            // Still scheduled and due: not cancelled or fanned out since it was read.
-            guard try Self.campaign(db, campaign.id)?.status == .scheduled else { return nil }
+        let step = try await write { db -> CampaignFanOutStep? in
+            // Still due, and at the same chunk: not cancelled or advanced since it was read.
+            guard let current = try Self.campaign(db, campaign.id), CampaignFanOut.isDue(current),
+                current.fanOutAfter == campaign.fanOutAfter
+            else { return nil }
+            let chunk = CampaignFanOut.chunk(after: current.fanOutAfter, size: contactsPerChunk)
+            let statement = CampaignFanOut.statement(
+                campaignID: campaign.id, campaign.definition, audience: audience, contacts: chunk, at: now, .sqlite)
             try db.execute(sql: statement.sql, arguments: statement.arguments)
             let recipients = db.changesCount
+            let last = try Int64.fetchOne(db, sql: "SELECT max(id) FROM contacts") ?? 0
+            let next: Int64? = chunk.upperBound >= last ? nil : chunk.upperBound
             try db.execute(
-                sql: "UPDATE campaigns SET status = 'sending', updated_at = ? WHERE id = ?", arguments: [now.microseconds, campaign.id])
-            return recipients
+                sql: "UPDATE campaigns SET status = 'sending', fanout_after = ?, updated_at = ? WHERE id = ?",
+                arguments: [next, now.microseconds, campaign.id])
+            return CampaignFanOutStep(campaignID: campaign.id, recipients: recipients, finished: next == nil)
         }
-        guard let recipients else { return nil }
-        if recipients > 0 { workSignals[.email].notify() }
-        return (campaign.id, recipients)
+        if let step, step.recipients > 0 { workSignals[.email].notify() }
+        return step
     }
 
     public func campaignLedgerCounts(id: Int64) async throws -> [EmailStatus: Int] {
