@@ -36,6 +36,10 @@ public protocol CampaignRepository: Sendable {
     /// resumes at the chunk it interrupted: no row twice, none missing. `nil` when none is due.
     func fanOutNextCampaign(now: Timestamp, contactsPerChunk: Int64) async throws -> CampaignFanOutStep?
 
+    /// Brings the query planner's statistics of the send ledger up to date after a large
+    /// fan-out, where the store keeps any (PostgreSQL); a no-op elsewhere.
+    func refreshLedgerStatistics() async throws
+
     /// The campaign's ledger rows by status.
     func campaignLedgerCounts(id: Int64) async throws -> [EmailStatus: Int]
 

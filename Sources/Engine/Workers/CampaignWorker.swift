@@ -17,6 +17,8 @@ public struct CampaignWorker: Service {
     /// statement (smaller chunks made the fan-out race the sender for the CPU).
     let contactsPerChunk: Int64
     private let progress = FanOutProgress()
+    /// Rows one chunk queues before the ledger's statistics are refreshed.
+    static let refreshAfter = 10_000
 
     public init(
         store: any CampaignRepository & WorkSignalling, clock: any WallClock, logger: Logger, startAfter: StartupGate? = nil,
@@ -59,18 +61,25 @@ public struct CampaignWorker: Service {
                 "campaign fanned out",
                 metadata: ["campaign": "\(step.campaignID)", "recipients": "\(total.recipients)", "seconds": "\(seconds)"])
         }
+        // After the first large chunk and after the last of several, the ledger has changed
+        // enough for the planner's statistics to mislead the send's queries. Not part of the
+        // fan-out: the rows are committed and the sender is already at them.
+        if (total.chunks == 1 && step.recipients >= Self.refreshAfter) || (step.finished && total.chunks > 1) {
+            try await store.refreshLedgerStatistics()
+        }
         return step
     }
 }
 
 /// The chunks fanned out so far, per campaign, for the log line of its last.
 private final class FanOutProgress: Sendable {
-    private let state = Mutex<[Int64: (since: Timestamp, recipients: Int)]>([:])
+    private let state = Mutex<[Int64: (since: Timestamp, recipients: Int, chunks: Int)]>([:])
 
-    func add(_ step: CampaignFanOutStep, startedAt: Timestamp) -> (since: Timestamp, recipients: Int) {
+    func add(_ step: CampaignFanOutStep, startedAt: Timestamp) -> (since: Timestamp, recipients: Int, chunks: Int) {
         state.withLock { totals in
-            var total = totals[step.campaignID] ?? (startedAt, 0)
+            var total = totals[step.campaignID] ?? (startedAt, 0, 0)
             total.recipients += step.recipients
+            total.chunks += 1
             totals[step.campaignID] = step.finished ? nil : total
             return total
         }

@@ -135,9 +135,6 @@ extension PostgresStore {
         }
     }
 
-    /// A chunk this large changes the ledger enough to refresh its statistics at once.
-    static let analyzeAfterFanOut = 10_000
-
     /// How long a fan-out chunk may take: its size is the data's, not a request's (a chunk of
     /// 200,000 contact ids takes about 3 s here), so the 5-second bound of request-time calls
     /// would fail it again and again on a busy server.
@@ -196,15 +193,16 @@ extension PostgresStore {
         }
         guard let step else { return nil }
         if step.recipients > 0 { workSignals[.email].notify() }
-        let firstLarge = campaign.fanOutAfter == nil && step.recipients >= Self.analyzeAfterFanOut
-        if firstLarge || (step.finished && campaign.fanOutAfter != nil) {
-            // The planner's statistics still describe the ledger before these rows (autovacuum
-            // analyzes a minute or more later): it took 139,748 due rows for 725 and looked up an
-            // unsubscribing contact's mail through the due index, 21 ms a click instead of 0.1.
-            // Refreshed after a campaign's first large chunk and after the last of several.
-            try await mapped(limit: Self.fanOutChunkLimit) { [self] in _ = try await client.query("ANALYZE email_jobs (status, campaign_id, contact_id, next_attempt_at)", logger: logger) }
-        }
         return step
+    }
+
+    public func refreshLedgerStatistics() async throws {
+        // The planner's statistics still describe the ledger before a large fan-out (autovacuum
+        // analyzes a minute or more later): it took 139,748 due rows for 725 and looked up an
+        // unsubscribing contact's mail through the due index, 21 ms a click instead of 0.1.
+        try await mapped(limit: Self.fanOutChunkLimit) { [self] in
+            _ = try await client.query("ANALYZE email_jobs (status, campaign_id, contact_id, next_attempt_at)", logger: logger)
+        }
     }
 
     public func campaignLedgerCounts(id: Int64) async throws -> [EmailStatus: Int] {
