@@ -92,11 +92,13 @@ public struct SenderWorker: Service {
     /// The most messages one pass claims. Pacing happens after the claim, so at a low rate the
     /// batch is kept small enough to be sent within a quarter of its lease (half, behind the other
     /// lane's batch); otherwise another sender could take the messages over while this one still
-    /// waits to send them. And a batch is never more than a second's worth: it reaches the
-    /// provider in one call, and the provider may see at most one second's worth at once.
+    /// waits to send them. And a batch is never more than half a second's worth: it reaches the
+    /// provider in one call, and batches a second's worth each, arriving a few milliseconds
+    /// closer than their tokens were taken, showed the provider more than the rate plus one
+    /// second's worth in a window (503 at 500/s).
     var batchLimit: Int {
         guard let rate = bucket?.state.withLock({ $0.configuredRate }) else { return transport.maxBatchSize }
-        return min(transport.maxBatchSize, max(1, Int(rate)), max(1, Int(rate * Double(leaseSeconds) / 4)))
+        return min(transport.maxBatchSize, max(1, Int(rate / 2)), max(1, Int(rate * Double(leaseSeconds) / 4)))
     }
 
     /// One pass: claim a batch, pace it, send it, record every result.
