@@ -7,11 +7,12 @@ public enum CampaignFanOut {
     /// The ledger's metadata of a campaign's rows.
     public static func metadata(campaignID: Int64) -> String { JSON.object(["campaign_id": .int(campaignID)]).serialized() }
 
-    /// The statement for the audience among contacts with ids in `contacts` (one chunk);
-    /// `audience` is the campaign's filter compiled with `.set`.
+    /// The statement for the audience among contacts with ids after `after` and up to
+    /// `through` (one chunk; `nil`: from the first, to the last); `audience` is the campaign's
+    /// filter compiled with `.set`.
     public static func statement(
-        campaignID: Int64, _ definition: CampaignDefinition, audience: CompiledFilter, contacts: ClosedRange<Int64>, at time: Timestamp,
-        _ dialect: SQLDialect
+        campaignID: Int64, _ definition: CampaignDefinition, audience: CompiledFilter, after: Int64?, through: Int64?,
+        at time: Timestamp, _ dialect: SQLDialect
     ) -> DirectoryStatement {
         var statement = DirectoryStatement(sql: "", bindings: audience.bindings)
         func bind(_ value: SQLBinding) -> String {
@@ -29,7 +30,7 @@ public enum CampaignFanOut {
         let audienceSQL = """
             WITH audience AS (
                 SELECT c.id, c.email FROM contacts c
-                WHERE (\(audience.sql)) AND c.id >= \(bind(.integer(contacts.lowerBound))) AND c.id <= \(bind(.integer(contacts.upperBound)))
+                WHERE (\(audience.sql))\(after.map { " AND c.id > \(bind(.integer($0)))" } ?? "")\(through.map { " AND c.id <= \(bind(.integer($0)))" } ?? "")
                   AND \(consent) AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email = c.email)
             )
             """
@@ -64,10 +65,11 @@ extension CampaignFanOut {
         campaign.status == .scheduled || (campaign.status == .sending && campaign.fanOutAfter != nil)
     }
 
-    /// The contact ids of the chunk after `after` (from the first id when `nil`).
-    static func chunk(after: Int64?, size: Int64) -> ClosedRange<Int64> {
-        let start = (after ?? 0) + 1
-        return start...(start + max(size, 1) - 1)
+    /// Where the chunk after `after` ends: `nil` when it reaches `lastID`, the highest contact id,
+    /// so the last chunk (and a campaign in one chunk) reads the audience without an id bound.
+    static func chunkEnd(after: Int64?, size: Int64, lastID: Int64) -> Int64? {
+        let end = (after ?? 0) + max(size, 1)
+        return end >= lastID ? nil : end
     }
 
     /// The provider events a campaign's stats count, by the stat's name.

@@ -154,10 +154,6 @@ extension PostgresStore {
             })
         else { return nil }
         let audience = try await compiled(try campaign.definition.audienceFilter, shape: .set, at: now)
-        let chunk = CampaignFanOut.chunk(after: campaign.fanOutAfter, size: contactsPerChunk)
-        let query = CampaignFanOut.statement(
-            campaignID: campaign.id, campaign.definition, audience: audience, contacts: chunk, at: now, .postgres
-        ).query
         let step = try await mapped(limit: Self.fanOutChunkLimit) { [self] in
             try await client.withTransaction(logger: logger) { connection -> CampaignFanOutStep? in
                 // Another instance may be fanning it out: skip it rather than wait; and it may have
@@ -170,18 +166,22 @@ extension PostgresStore {
                     ).first,
                     CampaignFanOut.isDue(current), current.fanOutAfter == campaign.fanOutAfter
                 else { return nil }
-                try await connection.query(query, logger: logger)
+                let last = try await connection.query("SELECT max(id) FROM contacts", logger: logger)
+                    .decode(Int64?.self).first { _ in true }.flatMap { $0 } ?? 0
+                let next = CampaignFanOut.chunkEnd(after: current.fanOutAfter, size: contactsPerChunk, lastID: last)
+                try await connection.query(
+                    CampaignFanOut.statement(
+                        campaignID: campaign.id, campaign.definition, audience: audience, after: current.fanOutAfter, through: next,
+                        at: now, .postgres
+                    ).query, logger: logger)
                 // Rows of this campaign in this chunk's range can only be the ones just inserted.
                 let inserted = Int(
                     try await connection.query(
                         """
                         SELECT count(*) FROM email_jobs WHERE campaign_id = \(campaign.id)
-                          AND contact_id >= \(chunk.lowerBound) AND contact_id <= \(chunk.upperBound)
+                          AND contact_id > \(current.fanOutAfter ?? 0) AND contact_id <= \(next ?? Int64.max)
                         """, logger: logger
                     ).decode(Int64.self).first { _ in true } ?? 0)
-                let last = try await connection.query("SELECT max(id) FROM contacts", logger: logger)
-                    .decode(Int64?.self).first { _ in true }.flatMap { $0 } ?? 0
-                let next: Int64? = chunk.upperBound >= last ? nil : chunk.upperBound
                 try await connection.query(
                     """
                     UPDATE campaigns SET status = 'sending', fanout_after = \(next), updated_at = cortex_ts(\(now.microseconds))

@@ -109,13 +109,13 @@ extension SQLiteStore {
             guard let current = try Self.campaign(db, campaign.id), CampaignFanOut.isDue(current),
                 current.fanOutAfter == campaign.fanOutAfter
             else { return nil }
-            let chunk = CampaignFanOut.chunk(after: current.fanOutAfter, size: contactsPerChunk)
+            let last = try Int64.fetchOne(db, sql: "SELECT max(id) FROM contacts") ?? 0
+            let next = CampaignFanOut.chunkEnd(after: current.fanOutAfter, size: contactsPerChunk, lastID: last)
             let statement = CampaignFanOut.statement(
-                campaignID: campaign.id, campaign.definition, audience: audience, contacts: chunk, at: now, .sqlite)
+                campaignID: campaign.id, campaign.definition, audience: audience, after: current.fanOutAfter, through: next, at: now,
+                .sqlite)
             try db.execute(sql: statement.sql, arguments: statement.arguments)
             let recipients = db.changesCount
-            let last = try Int64.fetchOne(db, sql: "SELECT max(id) FROM contacts") ?? 0
-            let next: Int64? = chunk.upperBound >= last ? nil : chunk.upperBound
             try db.execute(
                 sql: "UPDATE campaigns SET status = 'sending', fanout_after = ?, updated_at = ? WHERE id = ?",
                 arguments: [next, now.microseconds, campaign.id])
