@@ -323,6 +323,13 @@ enum PostgresMigrations {
             "v13_chunked_fan_out",
             ["ALTER TABLE campaigns ADD COLUMN fanout_after bigint"]
         ),
+        (
+            // The foreign key from a ledger row to its campaign was checked once per row of a
+            // fan-out (0.3 s of 1.7 per 100,000 rows) and protected nothing the store does not:
+            // a campaign can be deleted only while it has no rows (draft or scheduled).
+            "v14_campaign_rows_without_foreign_key",
+            ["ALTER TABLE email_jobs DROP CONSTRAINT IF EXISTS email_jobs_campaign_id_fkey"]
+        ),
     ]
 
     /// Applies every pending migration in one transaction under the advisory lock.
