@@ -77,6 +77,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The web console's files, compiled into the binary (no files to ship beside it).
+            resources: [
+                .embedInCode("Console/Assets/index.html"), .embedInCode("Console/Assets/app.js"),
+                .embedInCode("Console/Assets/app.css"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The directory's filter benchmark (bench/filters.sh): seeds a store and times the

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the full test suite: installs what is missing, starts a throwaway PostgreSQL cluster
 # and SMTP server, builds, runs the end-to-end smoke test of the real `cortex` binary on SQLite and on
-# PostgreSQL and a short smoke of the benchmark harness, then every Swift test against both stores. The servers are stopped on any exit.
+# PostgreSQL, the README's walk-through, the console in headless Chromium and a short smoke of the
+# benchmark harness, then every Swift test against both stores. The servers are stopped on any exit.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -16,6 +17,10 @@ scripts/smoke.sh .build/debug/cortex
 # The README's newsletter walk-through, its shell blocks run as written (dry-run, then the local
 # Postmark stand-in): the README cannot promise what does not work.
 scripts/readme_newsletter.sh .build/debug/cortex
+# The web console in a real browser (Debian's Chromium through Selenium, installed here): sign
+# in, the live feed, the session cookie's flags, CSRF and sign-out. A failure leaves a
+# screenshot, the page, the browser's log and the server's log in .build-console/.
+scripts/console_browser.sh .build/debug/cortex
 # The benchmark harness, a few seconds per store: it must keep working, and rows must equal 2xx
 # answers. Speed is measured on a release build with bench/run.sh, never here.
 bench/run.sh --smoke --binary .build/debug/cortex

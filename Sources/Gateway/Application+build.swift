@@ -148,9 +148,8 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
     // Added before any route, so it wraps every route (and the API key check of `/v1` routes,
     // turning its refusal into JSON) and the not-found responder.
     router.add(middleware: ErrorMiddleware(routes: table, metrics: metrics))
-    let routes = RouteRegistrar(
-        router: router, table: table,
-        authenticator: APIKeyAuthenticator(configuredKeys: dependencies.configuration.apiKeys, store: store))
+    let authenticator = APIKeyAuthenticator(configuredKeys: dependencies.configuration.apiKeys, store: store, clock: clock)
+    let routes = RouteRegistrar(router: router, table: table, authenticator: authenticator)
 
     let sources = InboundSources(configuration: dependencies.configuration)
     let pipeline = InboundPipeline(
@@ -172,5 +171,9 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
     ImportRoutes(store: store, clock: clock).register(on: routes)
     HealthRoutes(store: store, metrics: metrics, senderStatus: dependencies.senderStatus).register(on: routes)
     UnsubscribeRoutes(store: store, key: dependencies.unsubscribeKey, clock: clock).register(on: routes)
+    ConsoleRoutes(
+        store: store, authenticator: authenticator, clock: clock,
+        secure: dependencies.configuration.publicURL?.hasPrefix("https://") == true
+    ).register(on: routes)
     return routes
 }

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// this one. Every method is one transaction; a method that returns has committed durably.
 public protocol Store: InboundArchive, ActivityFeed, ContactDirectory, SmartListRepository, ContactImporter,
     SuppressionRepository, APIKeyRepository, WorkSignalling, EmailLedger, AutomationRepository, ExecutionRepository, ActivityWatch,
-    SimulationSandbox, CampaignRepository
+    SimulationSandbox, CampaignRepository, ConsoleSessionRepository
 {
     /// A human-readable name for logs, e.g. `sqlite:cortex.sqlite` (never with a password).
     var description: String { get }

@@ -1,46 +1,96 @@
 import Crypto
 import Engine
 import Foundation
+import HTTPTypes
 import Hummingbird
 
-/// Checks `Authorization: Bearer <key>` on `/v1/*` against `CORTEX_API_KEYS` and the keys made
-/// with `cortex keys create`.
+/// Checks a `/v1/*` request: `Authorization: Bearer <key>` against `CORTEX_API_KEYS` and the
+/// keys made with `cortex keys create`, or else the console's session cookie (ENGINE.md §6),
+/// whose writes must also carry the session's `X-CSRF-Token`.
 ///
 /// Only SHA-256 hashes are kept in memory and in the database; configured keys are compared by
-/// hash in constant time, stored keys are found by their hash.
+/// hash in constant time, stored keys are found by their hash. A session is checked against the
+/// key that opened it on every request, so revoking the key ends its sessions.
 struct APIKeyAuthenticator: Sendable {
     private let configuredHashes: [[UInt8]]
-    private let store: any APIKeyRepository
+    private let store: any APIKeyRepository & ConsoleSessionRepository
+    private let clock: any WallClock
 
-    init(configuredKeys: [String], store: any APIKeyRepository) {
+    init(configuredKeys: [String], store: any APIKeyRepository & ConsoleSessionRepository, clock: any WallClock = SystemWallClock()) {
         self.configuredHashes = configuredKeys.map { Array(SHA256.hash(data: Array($0.utf8))) }
         self.store = store
+        self.clock = clock
     }
 
     static func hashHex(_ key: String) -> String {
-        SHA256.hash(data: Array(key.utf8)).map { byte in
+        hex(Array(SHA256.hash(data: Array(key.utf8))))
+    }
+
+    private static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()
     }
 
+    /// The header a console write carries its session's CSRF token in.
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+
     func authenticate(_ request: Request) async throws {
-        guard let header = request.headers[.authorization] else {
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                throw APIError(.unauthorized, code: "auth", "the Authorization header must be Bearer <API key>")
+            }
+            guard try await keyHash(ofValidKey: parts[1].trimmingCharacters(in: .whitespaces)) != nil else {
+                throw APIError(.unauthorized, code: "auth", "the API key is not valid")
+            }
+            return
+        }
+        guard let token = ConsoleCookie.token(in: request.headers) else {
             throw APIError(.unauthorized, code: "auth", "missing Authorization: Bearer <API key>")
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw APIError(.unauthorized, code: "auth", "the Authorization header must be Bearer <API key>")
+        let session = try await consoleSession(token: token)
+        if !Self.safeMethods.contains(request.method) {
+            // The cookie goes with any request the browser makes; the token only with the
+            // console's own, which read it from the session.
+            let given = request.headers[Self.csrfHeader] ?? ""
+            guard ConstantTime.equals(Array(given.utf8), Array(session.csrfToken.utf8)) else {
+                throw APIError(.forbidden, code: "csrf", "a console write must carry its session's X-CSRF-Token header")
+            }
         }
-        let key = parts[1].trimmingCharacters(in: .whitespaces)
+    }
+
+    private static let safeMethods: Set<HTTPRequest.Method> = [.get, .head, .options]
+
+    /// The SHA-256 (hex) of `key` when it is a valid API key, else `nil`.
+    func keyHash(ofValidKey key: String) async throws -> String? {
         let digest = Array(SHA256.hash(data: Array(key.utf8)))
+        return try await isValid(digest) ? Self.hex(digest) : nil
+    }
+
+    /// The console session of a cookie's token, while it lasts and its key is valid.
+    func consoleSession(token: String) async throws -> ConsoleSession {
+        guard let session = try await store.consoleSession(tokenHash: Self.hashHex(token), now: clock.now()),
+            let digest = Self.bytes(hex: session.keyHash), try await isValid(digest)
+        else { throw APIError(.unauthorized, code: "auth", "the console session has ended; sign in again") }
+        return session
+    }
+
+    private func isValid(_ digest: [UInt8]) async throws -> Bool {
         // Check every configured key, without stopping at a match, so timing says nothing.
         var matched = false
         for hash in configuredHashes where ConstantTime.equals(hash, digest) {
             matched = true
         }
-        if matched { return }
-        if try await store.apiKeyExists(keyHash: Self.hashHex(key)) { return }
-        throw APIError(.unauthorized, code: "auth", "the API key is not valid")
+        if matched { return true }
+        return try await store.apiKeyExists(keyHash: Self.hex(digest))
+    }
+
+    private static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count == 64 else { return nil }
+        let bytes = stride(from: 0, to: 64, by: 2).compactMap { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16) }
+        return bytes.count == 32 ? bytes : nil
     }
 }

@@ -330,6 +330,19 @@ enum PostgresMigrations {
             "v14_campaign_rows_without_foreign_key",
             ["ALTER TABLE email_jobs DROP CONSTRAINT IF EXISTS email_jobs_campaign_id_fkey"]
         ),
+        (
+            // Signed-in console sessions, by the hash of their cookie's token (ENGINE.md §6).
+            "v15_console_sessions",
+            [
+                """
+                CREATE TABLE console_sessions (
+                    token_hash text PRIMARY KEY, key_hash text NOT NULL, csrf_token text NOT NULL,
+                    created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at)",
+            ]
+        ),
     ]
 
     /// Applies every pending migration in one transaction under the advisory lock.

@@ -285,6 +285,17 @@ enum SQLiteMigrations {
             // A campaign is fanned out chunk by chunk of contact ids: where the next chunk starts.
             try db.execute(sql: "ALTER TABLE campaigns ADD COLUMN fanout_after INTEGER")
         }
+        migrator.registerMigration("v15_console_sessions") { db in
+            // Signed-in console sessions, by the hash of their cookie's token (ENGINE.md §6).
+            try db.execute(
+                sql: """
+                    CREATE TABLE console_sessions (
+                        token_hash TEXT PRIMARY KEY, key_hash TEXT NOT NULL, csrf_token TEXT NOT NULL,
+                        created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
+                    """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,73 @@
+import Crypto
+import HTTPTypes
+import Hummingbird
+
+/// The console's files, compiled into the binary (SwiftPM `embedInCode`): no network, no build
+/// step, nothing to install beside `cortex`. Scripts and styles are named by a hash of their
+/// content (`app.3f2a9c1b7d4e.js`), so browsers keep them for good and a new binary's files get
+/// new names; the page itself is never cached.
+enum ConsoleAssets {
+    struct Asset {
+        let name: String
+        let contentType: String
+        let bytes: [UInt8]
+    }
+
+    /// The scripts and styles by their hashed names.
+    static let assets: [String: Asset] = {
+        var assets: [String: Asset] = [:]
+        for (stem, ext, type, bytes) in [
+            ("app", "js", "text/javascript; charset=utf-8", PackageResources.app_js),
+            ("app", "css", "text/css; charset=utf-8", PackageResources.app_css),
+        ] {
+            let name = "\(stem).\(hash(bytes)).\(ext)"
+            assets[name] = Asset(name: name, contentType: type, bytes: bytes)
+        }
+        return assets
+    }()
+
+    /// `index.html` with its references to `app.js` and `app.css` replaced by the hashed names.
+    static let html: String = {
+        var page = String(decoding: PackageResources.index_html, as: UTF8.self)
+        for asset in assets.values {
+            let plain = asset.name.hasSuffix(".js") ? "app.js" : "app.css"
+            page = page.replacingOccurrences(of: "/console/\(plain)", with: "/console/\(asset.name)")
+        }
+        return page
+    }()
+
+    /// What every console response carries: scripts and styles from this origin only (no inline
+    /// script, no third party), no framing, no sniffing, no referrer.
+    static let securityHeaders: HTTPFields = [
+        HTTPField.Name("Content-Security-Policy")!:
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            + "frame-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
+        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+        HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        HTTPField.Name("X-Frame-Options")!: "DENY",
+    ]
+
+    static func page() -> Response {
+        var headers = securityHeaders
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func asset(named name: String) -> Response {
+        guard let asset = assets[name] else {
+            return JSONResponse.make(.notFound, APIError(.notFound, code: "not_found", "no such console file").body)
+        }
+        var headers = securityHeaders
+        headers[.contentType] = asset.contentType
+        headers[.cacheControl] = "public, max-age=31536000, immutable"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes)))
+    }
+
+    private static func hash(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).prefix(6).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}
