@@ -79,8 +79,9 @@ let package = Package(
             ],
             // The web console's files, compiled into the binary (no files to ship beside it).
             resources: [
-                .embedInCode("Console/Assets/index.html"), .embedInCode("Console/Assets/app.js"),
-                .embedInCode("Console/Assets/app.css"),
+                .embedInCode("Console/Assets/index.html"), .embedInCode("Console/Assets/app.css"),
+                .embedInCode("Console/Assets/core.js"), .embedInCode("Console/Assets/feed.js"),
+                .embedInCode("Console/Assets/directory.js"),
             ],
             swiftSettings: swiftSettings
         ),

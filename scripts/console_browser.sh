@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Real-browser end-to-end test of the web console: serves a built `cortex` binary on a free
 # loopback port with a throwaway SQLite database, then drives Debian's headless Chromium through
-# Selenium with scripts/console_test.py (sign in, live activity feed, filter, CSRF, sign out).
-#   scripts/console_browser.sh BINARY
+# Selenium with scripts/console_test.py (sign in, live activity feed, filter, the directory and
+# a contact's page, CSRF, sign out).
+#   scripts/console_browser.sh BINARY [--screenshots DIR]   (DIR: a picture of each page, as in docs/console/)
 # Installs what it needs when missing: chromium and chromium-driver (Debian, through
 # bootstrap.sh) and selenium (PyPI, into .build-console-venv). On failure the screenshot, page
 # source and browser log of the failing step, and the server's log, are left in .build-console/.
 set -euo pipefail
+screenshots=()
+if [ "${2:-}" = --screenshots ] && [ -n "${3:-}" ]; then mkdir -p "$3"; screenshots=(--screenshots "$(cd "$3" && pwd)"); set -- "$1"; fi
 if [ $# -ne 1 ] || [ ! -x "$1" ]; then
   echo "usage: $0 BINARY   (BINARY: a built, executable cortex)" >&2
   exit 2
@@ -80,7 +83,7 @@ fi
 
 status=0
 "$venv/bin/python" scripts/console_test.py --base "$base" --api-key console-test-key \
-  --artifacts "$artifacts" || status=$?
+  --artifacts "$artifacts" "${screenshots[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
   cp "$work/serve.log" "$artifacts/serve.log" 2>/dev/null || true
   echo "console browser test failed; screenshot, page source, browser log and server log in $artifacts/" >&2

@@ -29,7 +29,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 WAIT = 10  # seconds, for every wait: the browser, the feed and each HTTP request
 CHROMIUM = "/usr/bin/chromium"
@@ -415,6 +415,55 @@ def step_sign_out(c):
     check(answer.status == 401, f"GET /console/session with the signed-out cookie answered {answer!r}")
 
 
+# --- the directory ---------------------------------------------------------------------------
+
+def contact_json(c):
+    """Ada as the API holds her (bearer key), to check what the page changed."""
+    answer = c.request("GET", "/v1/contacts/ada@example.com", c.bearer())
+    check(answer.status == 200, f"GET /v1/contacts/ada@example.com answered {answer!r}")
+    return answer.json()
+
+
+def contact_row_shown(c, email):
+    return c.shown(f'table#contacts tr.contact[data-email="{email}"]')
+
+
+def step_directory(c):
+    c.wait_shown('nav#nav a[data-page="contacts"]').click()
+    c.wait_shown("table#contacts")
+    c.wait(lambda _: contact_row_shown(c, "ada@example.com"), "Ada's row in the directory")
+    search = c.wait_shown("input#contact-search")
+    c.type_into(search, "no-such-person")
+    c.wait(lambda _: contact_row_shown(c, "ada@example.com") is None, "Ada's row to go for a search that misses her")
+    c.type_into(search, "ada")
+    c.wait(lambda _: contact_row_shown(c, "ada@example.com"), "Ada's row for a search of 'ada'")
+
+
+def step_contact_page(c):
+    contact_row_shown(c, "ada@example.com").find_element(By.CSS_SELECTOR, "td.email a").click()
+    c.wait_shown("section#contact")
+    c.wait(lambda _: any(e.text == "checkout.completed" for e in c.driver.find_elements(By.CSS_SELECTOR, "#timeline li.activity .type")),
+           "checkout.completed in Ada's timeline")
+
+
+def step_tags(c):
+    c.type_into(c.wait_shown("input#new-tag"), "VIP")
+    c.wait_shown("form#add-tag button[type=submit]").click()
+    c.wait_shown('#contact-tags li.chip[data-tag="VIP"]')
+    check("VIP" in contact_json(c)["tags"], "the tag added on the page is not in the API's answer")
+    c.wait_shown('#contact-tags li.chip[data-tag="VIP"] button').click()
+    c.wait(lambda _: c.shown('#contact-tags li.chip[data-tag="VIP"]') is None, "the VIP chip to go")
+    check("VIP" not in contact_json(c)["tags"], "the tag removed on the page is still in the API's answer")
+
+
+def step_consent(c):
+    Select(c.wait_shown("select#consent")).select_by_value("revoked")
+    c.wait(lambda _: contact_json(c)["consent"]["status"] == "revoked", "Ada's consent to be revoked through the page")
+    c.wait(lambda _: (c.shown("select#consent") is not None
+                      and Select(c.shown("select#consent")).first_selected_option.get_attribute("value") == "revoked"),
+           "the page to show the revoked consent")
+
+
 STEPS = [
     ("csp", step_csp),
     ("signed-out", step_signed_out),
@@ -424,10 +473,23 @@ STEPS = [
     ("live-feed", step_live_feed),
     ("filter", step_filter),
     ("reload-keeps-session", step_reload_keeps_session),
+    ("directory", step_directory),
+    ("contact-page", step_contact_page),
+    ("tags", step_tags),
+    ("consent", step_consent),
     ("csrf-refused", step_csrf_refused),
     ("no-session-refused", step_no_session_refused),
     ("sign-out", step_sign_out),
 ]
+
+
+# The page each of these steps leaves on screen, by the picture's name (--screenshots).
+PAGE_SHOTS = {
+    "signed-out": "sign-in.png",
+    "live-feed": "activity.png",
+    "directory": "directory.png",
+    "consent": "contact.png",
+}
 
 
 # --- running them -------------------------------------------------------------------------
@@ -461,6 +523,7 @@ def main():
     parser.add_argument("--base", required=True, help="the console's URL, e.g. http://127.0.0.1:8080")
     parser.add_argument("--api-key", required=True, help="an API key the server accepts")
     parser.add_argument("--artifacts", required=True, help="folder for a failing step's files")
+    parser.add_argument("--screenshots", help="also save a picture of each page (docs/console/) here")
     arguments = parser.parse_args()
     os.makedirs(arguments.artifacts, exist_ok=True)
 
@@ -483,6 +546,9 @@ def main():
                 print(f"       saved {', '.join(saved)} in {arguments.artifacts}", file=sys.stderr)
                 return 1
             c.collect_log()
+            if arguments.screenshots and name in PAGE_SHOTS:
+                os.makedirs(arguments.screenshots, exist_ok=True)
+                c.driver.save_screenshot(os.path.join(arguments.screenshots, PAGE_SHOTS[name]))
             print(f"ok     {name} ({time.monotonic() - started:.1f} s)")
     finally:
         driver.quit()

@@ -107,14 +107,14 @@ import Testing
             #expect(page.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
             let html = String(buffer: page.body)
             #expect(!html.contains("<script>"), "no inline script")
-            let names = html.matches(of: /\/console\/(app\.[0-9a-f]{12}\.(?:js|css))/).map { String($0.1) }
-            #expect(names.count == 2)
+            let names = html.matches(of: /\/console\/([a-z]+\.[0-9a-f]{12}\.(?:js|css))/).map { String($0.1) }
+            #expect(names.count == 4)
             for name in names {
                 let file = try await client.execute(uri: "/console/\(name)", method: .get)
                 #expect(file.status == .ok && file.headers[.cacheControl]?.contains("immutable") == true)
                 #expect(file.body.readableBytes > 100)
             }
-            #expect(try await client.execute(uri: "/console/app.js", method: .get).status == .notFound)
+            #expect(try await client.execute(uri: "/console/core.js", method: .get).status == .notFound)
         }
     }
 }

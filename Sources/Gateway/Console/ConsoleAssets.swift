@@ -4,7 +4,7 @@ import Hummingbird
 
 /// The console's files, compiled into the binary (SwiftPM `embedInCode`): no network, no build
 /// step, nothing to install beside `cortex`. Scripts and styles are named by a hash of their
-/// content (`app.3f2a9c1b7d4e.js`), so browsers keep them for good and a new binary's files get
+/// content (`core.3f2a9c1b7d4e.js`), so browsers keep them for good and a new binary's files get
 /// new names; the page itself is never cached.
 enum ConsoleAssets {
     struct Asset {
@@ -13,28 +13,37 @@ enum ConsoleAssets {
         let bytes: [UInt8]
     }
 
-    /// The scripts and styles by their hashed names.
+    /// The scripts and styles, by their plain names (as `index.html` refers to them), in order.
+    private static let files: [(name: String, contentType: String, bytes: [UInt8])] = [
+        ("app.css", "text/css; charset=utf-8", PackageResources.app_css),
+        ("core.js", "text/javascript; charset=utf-8", PackageResources.core_js),
+        ("feed.js", "text/javascript; charset=utf-8", PackageResources.feed_js),
+        ("directory.js", "text/javascript; charset=utf-8", PackageResources.directory_js),
+    ]
+
+    /// The scripts and styles by their hashed names (`core.3f2a9c1b7d4e.js`).
     static let assets: [String: Asset] = {
         var assets: [String: Asset] = [:]
-        for (stem, ext, type, bytes) in [
-            ("app", "js", "text/javascript; charset=utf-8", PackageResources.app_js),
-            ("app", "css", "text/css; charset=utf-8", PackageResources.app_css),
-        ] {
-            let name = "\(stem).\(hash(bytes)).\(ext)"
-            assets[name] = Asset(name: name, contentType: type, bytes: bytes)
+        for file in files {
+            let name = hashedName(file.name, file.bytes)
+            assets[name] = Asset(name: name, contentType: file.contentType, bytes: file.bytes)
         }
         return assets
     }()
 
-    /// `index.html` with its references to `app.js` and `app.css` replaced by the hashed names.
+    /// `index.html` with its references to the plain names replaced by the hashed ones.
     static let html: String = {
         var page = String(decoding: PackageResources.index_html, as: UTF8.self)
-        for asset in assets.values {
-            let plain = asset.name.hasSuffix(".js") ? "app.js" : "app.css"
-            page = page.replacingOccurrences(of: "/console/\(plain)", with: "/console/\(asset.name)")
+        for file in files {
+            page = page.replacingOccurrences(of: "\"/console/\(file.name)\"", with: "\"/console/\(hashedName(file.name, file.bytes))\"")
         }
         return page
     }()
+
+    private static func hashedName(_ name: String, _ bytes: [UInt8]) -> String {
+        let dot = name.lastIndex(of: ".")!
+        return "\(name[..<dot]).\(hash(bytes))\(name[dot...])"
+    }
 
     /// What every console response carries: scripts and styles from this origin only (no inline
     /// script, no third party), no framing, no sniffing, no referrer.

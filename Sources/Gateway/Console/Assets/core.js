@@ -2,9 +2,20 @@
 // step, no third-party code: it is served from the binary. Signing in trades an API key for an
 // HttpOnly session cookie; the CSRF token that every write must carry is kept in memory only
 // (a reload asks the server for it again).
+//
+// This file is the core (HTTP, elements, session, routing); each page is a file of its own that
+// registers itself with page() and is loaded after this one.
 "use strict";
 
-const state = { csrf: null, feedTimer: null };
+const state = { csrf: null, timer: null };
+
+// The pages, in the order the navigation lists them: {id, title, render(args)}; the URL hash
+// "#/id/arg..." shows page id with the (decoded) args.
+const pages = [];
+
+function page(definition) {
+  pages.push(definition);
+}
 
 // --- HTTP -----------------------------------------------------------------------------------
 
@@ -70,7 +81,7 @@ function show(view) {
 
 function signedOut() {
   state.csrf = null;
-  stopFeed();
+  stopTimer();
   document.getElementById("session-slot").replaceChildren();
   renderSignIn();
 }
@@ -78,7 +89,7 @@ function signedOut() {
 function signedIn(session) {
   state.csrf = session.csrf_token;
   const nav = el("nav", { id: "nav", "aria-label": "Console" },
-    el("a", { href: "#/activity", "aria-current": "page" }, "Activity"));
+    ...pages.map((p) => el("a", { href: "#/" + p.id, "data-page": p.id }, p.title)));
   const signOut = el("button", { id: "sign-out", type: "button", class: "quiet", onclick: onSignOut }, "Sign out");
   document.getElementById("session-slot").replaceChildren(nav, signOut);
   route();
@@ -128,74 +139,45 @@ async function onSignOut() {
   signedOut();
 }
 
-// --- Pages ----------------------------------------------------------------------------------
+// --- Routing --------------------------------------------------------------------------------
+
+// A page that refreshes itself schedules with every(); leaving the page stops it.
+function stopTimer() {
+  if (state.timer) clearTimeout(state.timer);
+  state.timer = null;
+}
+
+function every(milliseconds, work) {
+  stopTimer();
+  state.timer = setTimeout(work, milliseconds);
+}
 
 function route() {
   if (!state.csrf) return;
-  // One page so far; the hash names it so links and reloads land on it.
-  if (location.hash !== "#/activity") history.replaceState(null, "", "#/activity");
-  renderActivity();
-}
-
-function stopFeed() {
-  if (state.feedTimer) clearTimeout(state.feedTimer);
-  state.feedTimer = null;
-}
-
-// The activity feed: newest first, refreshed every 2 s while shown, filtered by exact type.
-function renderActivity() {
-  stopFeed();
-  const typeInput = el("input", { id: "activity-type", type: "search", placeholder: "e.g. checkout.completed", autocomplete: "off" });
-  const status = el("span", { id: "activity-status", class: "status", "aria-live": "polite" }, "Loading…");
-  const error = el("p", { id: "activity-error", class: "error", role: "alert" });
-  error.hidden = true;
-  const body = el("tbody");
-  const table = el("table", { id: "activity-feed" },
-    el("thead", {}, el("tr", {},
-      el("th", { scope: "col" }, "When"), el("th", { scope: "col" }, "Type"),
-      el("th", { scope: "col" }, "Contact"), el("th", { scope: "col", class: "source" }, "Source"))),
-    body);
-  show(el("section", { id: "activity" },
-    el("h1", {}, "Activity"),
-    el("div", { class: "toolbar" }, el("label", { for: "activity-type" }, "Type"), typeInput, status),
-    error,
-    el("div", { class: "table-wrap" }, table)));
-
-  let generation = 0;
-  async function load() {
-    stopFeed();
-    const mine = ++generation;
-    const type = typeInput.value.trim();
-    const query = new URLSearchParams({ limit: "100" });
-    if (type) query.set("type", type);
-    try {
-      const answer = await api("GET", "/v1/activities?" + query.toString());
-      if (mine !== generation) return; // a newer load (the filter changed) owns the table
-      error.hidden = true;
-      body.replaceChildren(...answer.data.map(row));
-      if (answer.data.length === 0) {
-        body.append(el("tr", {}, el("td", { class: "empty", colspan: 4 }, type ? "No activity of this type." : "No activity yet.")));
-      }
-      status.textContent = answer.data.length + (answer.data.length === 100 ? "+ " : " ") + "shown · live";
-    } catch (problem) {
-      if (mine !== generation || !state.csrf) return;
-      error.textContent = "Could not load the feed: " + problem.message;
-      error.hidden = false;
-      status.textContent = "retrying";
-    }
-    if (mine === generation && state.csrf) state.feedTimer = setTimeout(load, 2000);
+  stopTimer();
+  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const current = pages.find((p) => p.id === parts[0]);
+  if (!current) {
+    history.replaceState(null, "", "#/" + pages[0].id);
+    return route();
   }
-  typeInput.addEventListener("input", () => { generation++; load(); });
-  load();
+  for (const link of document.querySelectorAll("nav#nav a")) {
+    if (link.dataset.page === current.id) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  current.render(parts.slice(1));
 }
 
-function row(activity) {
-  const when = new Date(activity.occurred_at);
-  return el("tr", { class: "activity", "data-id": activity.id },
-    el("td", { class: "occurred", title: activity.occurred_at }, isNaN(when) ? activity.occurred_at : when.toLocaleString()),
-    el("td", { class: "type" }, activity.type),
-    el("td", { class: "email" }, activity.contact_email),
-    el("td", { class: "source" }, activity.source));
+// Where a page's link goes: "#/contacts/ada%40example.com".
+function href(pageID, ...args) {
+  return "#/" + [pageID, ...args.map(encodeURIComponent)].join("/");
+}
+
+// A date as the reader's locale writes it, with the exact value on hover.
+function when(text) {
+  if (!text) return el("span", {}, "—");
+  const date = new Date(text);
+  return el("time", { datetime: text, title: text }, isNaN(date) ? text : date.toLocaleString());
 }
 
 // --- Start ----------------------------------------------------------------------------------
