@@ -81,7 +81,7 @@ let package = Package(
             resources: [
                 .embedInCode("Console/Assets/index.html"), .embedInCode("Console/Assets/app.css"),
                 .embedInCode("Console/Assets/core.js"), .embedInCode("Console/Assets/feed.js"),
-                .embedInCode("Console/Assets/directory.js"),
+                .embedInCode("Console/Assets/directory.js"), .embedInCode("Console/Assets/ledger.js"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -156,6 +156,7 @@ class Console:
         self.browser_log = []  # every console entry so far; get_log() hands each out only once
         self.session_cookie = None  # the cortex_session value, once signed in
         self.activity_id = None  # the id of the event posted in live-feed
+        self.message_id = None  # the id of the message queued in messages
 
     def wait(self, condition, what):
         """Waits at most WAIT seconds for condition(driver) to be truthy, and returns it."""
@@ -464,6 +465,35 @@ def step_consent(c):
            "the page to show the revoked consent")
 
 
+# --- the ledger and the archive ----------------------------------------------------------------
+
+def step_messages(c):
+    message = {"to": "ada@example.com", "from": "shop@example.com", "subject": "Your P2P receipt",
+               "text": "Thanks!", "idempotency_key": "console-test-receipt"}
+    answer = c.request("POST", "/v1/messages", c.bearer(), message)
+    check(answer.status == 202, f"POST /v1/messages answered {answer!r}")
+    message_id = answer.json()["id"]
+    c.wait_shown('nav#nav a[data-page="messages"]').click()
+    row = c.wait_shown(f'table#messages-table tr.message[data-id="{message_id}"]')
+    check("Your P2P receipt" in row.text, f"the message's row reads {row.text!r}")
+    c.message_id = message_id
+
+
+def step_messages_filter(c):
+    Select(c.wait_shown("select#message-status")).select_by_value("failed")
+    c.wait(lambda _: c.shown(f'tr.message[data-id="{c.message_id}"]') is None, "the message to leave a 'failed' filter")
+    Select(c.wait_shown("select#message-status")).select_by_value("")
+    c.wait_shown(f'tr.message[data-id="{c.message_id}"]')
+
+
+def step_inbound(c):
+    c.wait_shown('nav#nav a[data-page="inbound"]').click()
+    row = c.wait_shown("table#inbound-table tr.delivery")
+    check("accepted" in row.text, f"the newest delivery reads {row.text!r}")
+    row.find_element(By.CSS_SELECTOR, "button.replay").click()
+    c.wait(lambda _: "Done: 1 activity." in row.text, "the replay's answer next to its button")
+
+
 STEPS = [
     ("csp", step_csp),
     ("signed-out", step_signed_out),
@@ -477,6 +507,9 @@ STEPS = [
     ("contact-page", step_contact_page),
     ("tags", step_tags),
     ("consent", step_consent),
+    ("messages", step_messages),
+    ("messages-filter", step_messages_filter),
+    ("inbound", step_inbound),
     ("csrf-refused", step_csrf_refused),
     ("no-session-refused", step_no_session_refused),
     ("sign-out", step_sign_out),
@@ -489,6 +522,8 @@ PAGE_SHOTS = {
     "live-feed": "activity.png",
     "directory": "directory.png",
     "consent": "contact.png",
+    "messages": "messages.png",
+    "inbound": "inbound.png",
 }
 
 

@@ -19,6 +19,7 @@ enum ConsoleAssets {
         ("core.js", "text/javascript; charset=utf-8", PackageResources.core_js),
         ("feed.js", "text/javascript; charset=utf-8", PackageResources.feed_js),
         ("directory.js", "text/javascript; charset=utf-8", PackageResources.directory_js),
+        ("ledger.js", "text/javascript; charset=utf-8", PackageResources.ledger_js),
     ]
 
     /// The scripts and styles by their hashed names (`core.3f2a9c1b7d4e.js`).
