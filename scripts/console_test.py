@@ -465,6 +465,40 @@ def step_consent(c):
            "the page to show the revoked consent")
 
 
+# --- smart lists -------------------------------------------------------------------------------
+
+def step_list_builder(c):
+    c.wait_shown('nav#nav a[data-page="lists"]').click()
+    c.wait_shown("form#list-form")
+    # The first condition is an activity (checkout.completed): narrow it to P2P buyers.
+    c.type_into(c.wait_shown("#list-tree input.where"), "product=P2P")
+    c.wait(lambda _: c.shown("#list-count") is not None and c.shown("#list-count").text == "1", "the live count of P2P buyers (1)")
+    # The JSON sits in a closed <details>: read, not shown.
+    shown = json.loads(c.driver.find_element(By.CSS_SELECTOR, "#list-json").get_attribute("textContent"))
+    check(shown == {"all": [{"activity": {"type": "checkout.completed", "where": {"product": "P2P"}}}]},
+          f"the JSON the builder shows is {shown!r}")
+    # A condition the server refuses: its words are shown, the count is not.
+    Select(c.wait_shown("#list-tree select.add-condition")).select_by_value("field")
+    field = c.wait_shown("#list-tree li.condition:last-child select.field")
+    Select(field).select_by_value("created_at")
+    Select(c.wait_shown("#list-tree li.condition:last-child select.op")).select_by_value("gt")
+    c.type_into(c.wait_shown("#list-tree li.condition:last-child input.value"), "yesterday")
+    c.wait(lambda _: c.shown("#list-error") is not None and c.shown("#list-error").text.startswith("/all/1"),
+           "the server's invalid_filter message under the builder")
+    c.wait_shown("#list-tree li.condition:last-child button.link").click()
+    c.wait(lambda _: c.shown("#list-error") is None and c.shown("#list-count").text == "1", "the count back once the bad condition is removed")
+
+
+def step_list_save(c):
+    c.type_into(c.wait_shown("input#list-name"), "Bought P2P")
+    c.wait_shown("button#save-list").click()
+    c.wait(lambda _: any(r.text.startswith("Bought P2P") for r in c.driver.find_elements(By.CSS_SELECTOR, "table#lists-table tr.list")),
+           "the saved list in the table")
+    answer = c.request("GET", "/v1/lists", c.bearer())
+    saved = [l for l in answer.json()["data"] if l["name"] == "Bought P2P"]
+    check(len(saved) == 1 and saved[0]["count"] == 1, f"GET /v1/lists answered {answer!r}")
+
+
 # --- the ledger and the archive ----------------------------------------------------------------
 
 def step_messages(c):
@@ -507,6 +541,8 @@ STEPS = [
     ("contact-page", step_contact_page),
     ("tags", step_tags),
     ("consent", step_consent),
+    ("list-builder", step_list_builder),
+    ("list-save", step_list_save),
     ("messages", step_messages),
     ("messages-filter", step_messages_filter),
     ("inbound", step_inbound),
@@ -522,6 +558,7 @@ PAGE_SHOTS = {
     "live-feed": "activity.png",
     "directory": "directory.png",
     "consent": "contact.png",
+    "list-save": "lists.png",
     "messages": "messages.png",
     "inbound": "inbound.png",
 }

@@ -19,6 +19,7 @@ enum ConsoleAssets {
         ("core.js", "text/javascript; charset=utf-8", PackageResources.core_js),
         ("feed.js", "text/javascript; charset=utf-8", PackageResources.feed_js),
         ("directory.js", "text/javascript; charset=utf-8", PackageResources.directory_js),
+        ("lists.js", "text/javascript; charset=utf-8", PackageResources.lists_js),
         ("ledger.js", "text/javascript; charset=utf-8", PackageResources.ledger_js),
     ]
 
