@@ -82,7 +82,7 @@ let package = Package(
                 .embedInCode("Console/Assets/index.html"), .embedInCode("Console/Assets/app.css"),
                 .embedInCode("Console/Assets/core.js"), .embedInCode("Console/Assets/feed.js"),
                 .embedInCode("Console/Assets/directory.js"), .embedInCode("Console/Assets/ledger.js"),
-                .embedInCode("Console/Assets/lists.js"),
+                .embedInCode("Console/Assets/lists.js"), .embedInCode("Console/Assets/settings.js"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -528,6 +528,13 @@ def step_inbound(c):
     c.wait(lambda _: "Done: 1 activity." in row.text, "the replay's answer next to its button")
 
 
+
+def step_settings(c):
+    c.wait_shown('nav#nav a[data-page="settings"]').click()
+    c.wait(lambda _: c.shown("#sender-state") is not None and c.shown("#sender-state").text == "ok", "the sender's state (ok)")
+    check(c.wait_shown("#instance-status").text == "ready", "the instance is not shown ready")
+
+
 STEPS = [
     ("csp", step_csp),
     ("signed-out", step_signed_out),
@@ -546,6 +553,7 @@ STEPS = [
     ("messages", step_messages),
     ("messages-filter", step_messages_filter),
     ("inbound", step_inbound),
+    ("settings", step_settings),
     ("csrf-refused", step_csrf_refused),
     ("no-session-refused", step_no_session_refused),
     ("sign-out", step_sign_out),
@@ -561,6 +569,7 @@ PAGE_SHOTS = {
     "list-save": "lists.png",
     "messages": "messages.png",
     "inbound": "inbound.png",
+    "settings": "settings.png",
 }
 
 

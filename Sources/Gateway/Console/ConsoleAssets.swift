@@ -21,6 +21,7 @@ enum ConsoleAssets {
         ("directory.js", "text/javascript; charset=utf-8", PackageResources.directory_js),
         ("lists.js", "text/javascript; charset=utf-8", PackageResources.lists_js),
         ("ledger.js", "text/javascript; charset=utf-8", PackageResources.ledger_js),
+        ("settings.js", "text/javascript; charset=utf-8", PackageResources.settings_js),
     ]
 
     /// The scripts and styles by their hashed names (`core.3f2a9c1b7d4e.js`).
