@@ -499,6 +499,40 @@ def step_list_save(c):
     check(len(saved) == 1 and saved[0]["count"] == 1, f"GET /v1/lists answered {answer!r}")
 
 
+
+# --- campaigns ---------------------------------------------------------------------------------
+
+def step_campaign_wizard(c):
+    # Ada opted out in the consent step; she opts in again so the campaign has its recipient.
+    answer = c.request("PUT", "/v1/contacts/ada@example.com", c.bearer(), {"consent": "granted", "first_name": "Ada"})
+    check(answer.status in (200, 201), f"PUT /v1/contacts/ada@example.com answered {answer!r}")
+    c.wait_shown('nav#nav a[data-page="campaigns"]').click()
+    c.wait_shown("a#new-campaign").click()
+    c.type_into(c.wait_shown("input#campaign-name"), "P2P news")
+    c.type_into(c.wait_shown("input#campaign-from"), "Shop <shop@example.com>")
+    c.type_into(c.wait_shown("input#campaign-subject"), "Hi {{contact.first_name}}")
+    c.wait_shown("button#wizard-next").click()
+    select = c.wait_shown("select#campaign-list")
+    c.wait(lambda _: len(Select(select).options) > 1, "the smart lists in the audience step")
+    Select(select).select_by_index(1)
+    check("Bought P2P (1 now)" in Select(select).first_selected_option.text, "the list and its count are not offered")
+    c.wait_shown("button#wizard-next").click()
+    c.type_into(c.wait_shown("textarea#campaign-html"), "<p>Hi {{contact.first_name}}</p>")
+    c.wait_shown("button#wizard-next").click()
+    c.type_into(c.wait_shown("input#test-to"), "me@example.com")
+    c.wait_shown("button#send-test").click()
+    c.wait(lambda _: c.shown("#wizard-result") is not None and c.shown("#wizard-result").text == "Test sent to me@example.com.",
+           "the test send's answer")
+
+
+def step_campaign_send(c):
+    c.wait_shown("button#send-campaign").click()
+    c.wait(lambda _: c.shown("#campaign-status") is not None and c.shown("#campaign-status").text == "sent", "the campaign to be sent")
+    for stat, value in [("recipients", "1"), ("sent", "1")]:
+        shown = c.wait_shown(f'#campaign-stats dd[data-stat="{stat}"]').text
+        check(shown == value, f"{stat} shows {shown!r}, expected {value}")
+
+
 # --- the ledger and the archive ----------------------------------------------------------------
 
 def step_messages(c):
@@ -550,6 +584,8 @@ STEPS = [
     ("consent", step_consent),
     ("list-builder", step_list_builder),
     ("list-save", step_list_save),
+    ("campaign-wizard", step_campaign_wizard),
+    ("campaign-send", step_campaign_send),
     ("messages", step_messages),
     ("messages-filter", step_messages_filter),
     ("inbound", step_inbound),
@@ -567,6 +603,8 @@ PAGE_SHOTS = {
     "directory": "directory.png",
     "consent": "contact.png",
     "list-save": "lists.png",
+    "campaign-wizard": "campaign-wizard.png",
+    "campaign-send": "campaign.png",
     "messages": "messages.png",
     "inbound": "inbound.png",
     "settings": "settings.png",
