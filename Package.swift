@@ -83,7 +83,7 @@ let package = Package(
                 .embedInCode("Console/Assets/core.js"), .embedInCode("Console/Assets/feed.js"),
                 .embedInCode("Console/Assets/directory.js"), .embedInCode("Console/Assets/ledger.js"),
                 .embedInCode("Console/Assets/lists.js"), .embedInCode("Console/Assets/settings.js"),
-                .embedInCode("Console/Assets/campaigns.js"),
+                .embedInCode("Console/Assets/campaigns.js"), .embedInCode("Console/Assets/automations.js"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -500,6 +500,40 @@ def step_list_save(c):
 
 
 
+
+# --- automations -------------------------------------------------------------------------------
+
+def step_automation(c):
+    # The README's welcome graph, as a React Flow canvas saved it, with a sender of its own.
+    with open(os.path.join(os.path.dirname(__file__), "..", "contracts", "automations", "welcome-p2p.json")) as source:
+        graph = json.load(source)
+    for node in graph["nodes"]:
+        if node["type"] == "send_email":
+            node["data"]["from"] = "Shop <shop@example.com>"
+    answer = c.request("POST", "/v1/automations", c.bearer(), {"name": "Welcome P2P", "graph": graph})
+    check(answer.status == 201, f"POST /v1/automations answered {answer!r}")
+    automation_id = answer.json()["id"]
+    c.wait_shown('nav#nav a[data-page="automations"]').click()
+    c.wait_shown(f'table#automations-table tr.automation[data-id="{automation_id}"] a').click()
+    c.wait_shown("button#activate-automation").click()
+    c.wait(lambda _: c.shown("#automation-status") is not None and c.shown("#automation-status").text.startswith("active"),
+           "the automation to be shown active")
+    c.wait_shown("button#pause-automation")
+    # A purchase enters Ada; the page shows her execution and the trigger's count without a reload.
+    answer = c.request("POST", "/v1/events", c.bearer(), EVENT)
+    check(answer.status == 202, f"POST /v1/events answered {answer!r}")
+    c.wait_shown("table#automation-executions tr.execution a")
+    c.wait(lambda _: c.shown('tr.node[data-node="trigger-1"] td[data-count="entered"]') is not None
+           and c.shown('tr.node[data-node="trigger-1"] td[data-count="entered"]').text == "1", "the trigger's entered count (1)")
+
+
+def step_execution_log(c):
+    c.wait_shown("table#automation-executions tr.execution a").click()
+    c.wait_shown("#execution-log")
+    c.wait(lambda _: any("Queued email" in e.text for e in c.driver.find_elements(By.CSS_SELECTOR, "#execution-log li.log")),
+           "the execution's log with its queued email")
+
+
 # --- campaigns ---------------------------------------------------------------------------------
 
 def step_campaign_wizard(c):
@@ -584,6 +618,8 @@ STEPS = [
     ("consent", step_consent),
     ("list-builder", step_list_builder),
     ("list-save", step_list_save),
+    ("automation", step_automation),
+    ("execution-log", step_execution_log),
     ("campaign-wizard", step_campaign_wizard),
     ("campaign-send", step_campaign_send),
     ("messages", step_messages),
@@ -603,6 +639,8 @@ PAGE_SHOTS = {
     "directory": "directory.png",
     "consent": "contact.png",
     "list-save": "lists.png",
+    "automation": "automation.png",
+    "execution-log": "execution.png",
     "campaign-wizard": "campaign-wizard.png",
     "campaign-send": "campaign.png",
     "messages": "messages.png",

@@ -20,6 +20,7 @@ enum ConsoleAssets {
         ("feed.js", "text/javascript; charset=utf-8", PackageResources.feed_js),
         ("directory.js", "text/javascript; charset=utf-8", PackageResources.directory_js),
         ("lists.js", "text/javascript; charset=utf-8", PackageResources.lists_js),
+        ("automations.js", "text/javascript; charset=utf-8", PackageResources.automations_js),
         ("campaigns.js", "text/javascript; charset=utf-8", PackageResources.campaigns_js),
         ("ledger.js", "text/javascript; charset=utf-8", PackageResources.ledger_js),
         ("settings.js", "text/javascript; charset=utf-8", PackageResources.settings_js),

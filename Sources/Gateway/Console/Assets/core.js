@@ -9,8 +9,9 @@
 
 const state = { csrf: null, timer: null };
 
-// The pages, in the order the navigation lists them: {id, title, render(args)}; the URL hash
-// "#/id/arg..." shows page id with the (decoded) args.
+// The pages, in the order the navigation lists them: {id, title, render(args), hidden?}; the
+// URL hash "#/id/arg..." shows page id with the (decoded) args; hidden pages are reached by
+// links only.
 const pages = [];
 
 function page(definition) {
@@ -89,7 +90,7 @@ function signedOut() {
 function signedIn(session) {
   state.csrf = session.csrf_token;
   const nav = el("nav", { id: "nav", "aria-label": "Console" },
-    ...pages.map((p) => el("a", { href: "#/" + p.id, "data-page": p.id }, p.title)));
+    ...pages.filter((p) => !p.hidden).map((p) => el("a", { href: "#/" + p.id, "data-page": p.id }, p.title)));
   const signOut = el("button", { id: "sign-out", type: "button", class: "quiet", onclick: onSignOut }, "Sign out");
   document.getElementById("session-slot").replaceChildren(nav, signOut);
   route();
