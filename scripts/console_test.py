@@ -27,6 +27,7 @@ from selenium import webdriver
 from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -157,6 +158,7 @@ class Console:
         self.session_cookie = None  # the cortex_session value, once signed in
         self.activity_id = None  # the id of the event posted in live-feed
         self.message_id = None  # the id of the message queued in messages
+        self.automation_id = None  # the automation made in the automation step
 
     def wait(self, condition, what):
         """Waits at most WAIT seconds for condition(driver) to be truthy, and returns it."""
@@ -513,6 +515,7 @@ def step_automation(c):
     answer = c.request("POST", "/v1/automations", c.bearer(), {"name": "Welcome P2P", "graph": graph})
     check(answer.status == 201, f"POST /v1/automations answered {answer!r}")
     automation_id = answer.json()["id"]
+    c.automation_id = automation_id
     c.wait_shown('nav#nav a[data-page="automations"]').click()
     c.wait_shown(f'table#automations-table tr.automation[data-id="{automation_id}"] a').click()
     c.wait_shown("button#activate-automation").click()
@@ -532,6 +535,62 @@ def step_execution_log(c):
     c.wait_shown("#execution-log")
     c.wait(lambda _: any("Queued email" in e.text for e in c.driver.find_elements(By.CSS_SELECTOR, "#execution-log li.log")),
            "the execution's log with its queued email")
+
+
+
+def automation_graph(c):
+    answer = c.request("GET", f"/v1/automations/{c.automation_id}", c.bearer())
+    check(answer.status == 200, f"GET /v1/automations/{c.automation_id} answered {answer!r}")
+    return answer.json()["graph"]
+
+
+def edit_node(c, label, data):
+    c.type_into(c.wait_shown("input#node-label"), label)
+    area = c.wait_shown("textarea#node-data")
+    area.click()
+    area.send_keys(Keys.CONTROL + "a")
+    area.send_keys(Keys.BACKSPACE)
+    area.send_keys(json.dumps(data))
+    c.wait_shown("button#apply-node").click()
+
+
+def step_canvas(c):
+    c.driver.get(f"{c.base}/#/automations/{c.automation_id}")
+    c.wait_shown("a#open-canvas").click()
+    board = c.wait_shown("#canvas-board")
+    c.wait_shown('.node[data-node="tag-no"]')
+    # Drag "Add tag" from the palette onto the canvas, then connect tag-no's handle to it.
+    item = c.wait_shown('.palette-item[data-type="add_tag"]')
+    ActionChains(c.driver).click_and_hold(item).move_to_element_with_offset(board, 200, 0).release().perform()
+    added = c.wait_shown('.node[data-node="add_tag-1"]')
+    source = c.wait_shown('.node[data-node="tag-no"] .handle.source')
+    ActionChains(c.driver).click_and_hold(source).move_to_element(added).release().perform()
+    c.wait(lambda _: c.driver.find_elements(By.CSS_SELECTOR, 'path.edge[data-edge="tag-no>add_tag-1"]'), "the new edge on the canvas")
+    # Edit the new node in the side panel, and save the graph.
+    c.wait_shown('.node[data-node="add_tag-1"]').click()
+    edit_node(c, "Loyal", {"tag": "Loyal"})
+    c.wait(lambda _: c.shown('.node[data-node="add_tag-1"] .node-label') is not None
+           and c.shown('.node[data-node="add_tag-1"] .node-label').text == "Loyal", "the node's new label")
+    c.wait_shown("button#save-graph").click()
+    c.wait(lambda _: c.shown("#canvas-result") is not None and c.shown("#canvas-result").text.startswith("Saved as version"), "the save's answer")
+    graph = automation_graph(c)
+    nodes = {n["id"]: n for n in graph["nodes"]}
+    check(nodes.get("add_tag-1", {}).get("data", {}).get("tag") == "Loyal", f"the saved graph's new node: {nodes.get('add_tag-1')!r}")
+    check(any(e["source"] == "tag-no" and e["target"] == "add_tag-1" for e in graph["edges"]), "the saved graph has no tag-no -> add_tag-1 edge")
+    check(nodes["trigger-1"].get("measured") == {"width": 220, "height": 64}, "React Flow's own fields were not kept")
+
+
+def step_canvas_error(c):
+    # A node the server refuses: its message, and the node marked.
+    c.wait_shown('.node[data-node="add_tag-1"]').click()
+    edit_node(c, "Loyal", {})
+    c.wait_shown("button#save-graph").click()
+    c.wait_shown("#canvas-error")
+    c.wait_shown('.node.invalid[data-node="add_tag-1"]')
+    c.wait_shown('.node[data-node="add_tag-1"]').click()
+    edit_node(c, "Loyal", {"tag": "Loyal"})
+    c.wait_shown("button#save-graph").click()
+    c.wait(lambda _: c.shown('.node.invalid') is None and c.shown("#canvas-result").text.startswith("Saved"), "the corrected graph saved")
 
 
 # --- campaigns ---------------------------------------------------------------------------------
@@ -620,6 +679,8 @@ STEPS = [
     ("list-save", step_list_save),
     ("automation", step_automation),
     ("execution-log", step_execution_log),
+    ("canvas", step_canvas),
+    ("canvas-error", step_canvas_error),
     ("campaign-wizard", step_campaign_wizard),
     ("campaign-send", step_campaign_send),
     ("messages", step_messages),
@@ -641,6 +702,7 @@ PAGE_SHOTS = {
     "list-save": "lists.png",
     "automation": "automation.png",
     "execution-log": "execution.png",
+    "canvas": "canvas.png",
     "campaign-wizard": "campaign-wizard.png",
     "campaign-send": "campaign.png",
     "messages": "messages.png",

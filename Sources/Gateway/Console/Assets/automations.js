@@ -89,7 +89,8 @@ function renderAutomation(id) {
     status.textContent = automation.status + " · version " + automation.version;
     const can = { draft: ["activate"], paused: ["activate"], active: ["pause"] }[automation.status] || [];
     actions.replaceChildren(...can.map((action) => el("button", { id: action + "-automation", type: "button",
-      onclick: () => transition(action) }, action === "activate" ? "Activate" : "Pause")));
+      onclick: () => transition(action) }, action === "activate" ? "Activate" : "Pause")),
+    el("a", { id: "open-canvas", class: "button", href: href("canvas", automation.id) }, "Edit on the canvas"));
     nodes.replaceChildren(...(automation.graph.nodes || []).map((node) => {
       const s = (automation.stats || {})[node.id] || { entered: 0, completed: 0, waiting: 0, failed: 0 };
       return el("tr", { class: "node", "data-node": node.id },

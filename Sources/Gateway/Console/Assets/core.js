@@ -21,10 +21,12 @@ function page(definition) {
 // --- HTTP -----------------------------------------------------------------------------------
 
 class APIError extends Error {
-  constructor(status, code, message) {
+  // details: the whole error object the server sent (invalid_graph adds node_id).
+  constructor(status, code, message, details) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details || {};
   }
 }
 
@@ -50,7 +52,7 @@ async function api(method, path, body) {
   if (!response.ok) {
     const error = json && json.error ? json.error : { code: "http_" + response.status, message: text || response.statusText };
     if (response.status === 401 && path !== "/console/session") signedOut();
-    throw new APIError(response.status, error.code, error.message);
+    throw new APIError(response.status, error.code, error.message, error);
   }
   return json;
 }

@@ -1,0 +1,243 @@
+// The automation canvas: nodes dragged from a palette, moved, connected handle to handle
+// (condition: true / false; wait for event: event / timeout), edited in a side panel, and saved
+// as the graph JSON of ENGINE.md §4 (React Flow's own shape: a graph saved by a React Flow front
+// end opens with its layout, and the fields this canvas does not know are kept as they were).
+// The server validates the graph; its error is shown on the offending node.
+"use strict";
+
+page({ id: "canvas", title: "Canvas", hidden: true, render: (args) => renderCanvas(args[0]) });
+
+const NODE_TYPES = {
+  trigger: { label: "Trigger", data: { event: "checkout.completed" }, handles: ["out"], target: false },
+  send_email: { label: "Send email", data: { subject: "Hello {{contact.first_name}}", html: "<p>Hi</p>" }, handles: ["out"] },
+  delay: { label: "Delay", data: { days: 1 }, handles: ["out"] },
+  condition: { label: "Condition", data: { filter: { tag: "VIP" } }, handles: ["true", "false"] },
+  wait_for_event: { label: "Wait for event", data: { event: "checkout.completed", timeout_seconds: 86400 }, handles: ["event", "timeout"] },
+  add_tag: { label: "Add tag", data: { tag: "Customer" }, handles: ["out"] },
+  remove_tag: { label: "Remove tag", data: { tag: "Lead" }, handles: ["out"] },
+  webhook: { label: "Webhook", data: { url: "https://hooks.example.com/cortex" }, handles: ["out"] },
+  exit: { label: "Exit", data: {}, handles: [] },
+};
+const NODE_WIDTH = 200;
+const NODE_HEIGHT = 64;
+
+async function renderCanvas(id) {
+  const section = el("section", { id: "canvas-page" }, el("p", { class: "status" }, "Loading…"));
+  show(section);
+  let automation;
+  try {
+    automation = await api("GET", "/v1/automations/" + encodeURIComponent(id));
+  } catch (problem) {
+    section.replaceChildren(el("h1", {}, "Automation " + id), el("p", { class: "error", role: "alert" }, problem.message));
+    return;
+  }
+  const graph = JSON.parse(JSON.stringify(automation.graph));
+  graph.nodes = graph.nodes || [];
+  graph.edges = graph.edges || [];
+  let selected = null;
+  let connecting = null; // {source, handle} while a connection is drawn
+
+  const board = el("div", { id: "canvas-board", class: "board" });
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("class", "edges");
+  const panel = el("aside", { id: "canvas-panel", class: "card" });
+  const error = el("p", { id: "canvas-error", class: "error", role: "alert" });
+  error.hidden = true;
+  const result = el("span", { id: "canvas-result", class: "status", role: "status" });
+  const save = el("button", { id: "save-graph", type: "button" }, "Save graph");
+  const palette = el("div", { id: "canvas-palette", class: "palette", "aria-label": "Nodes to drag onto the canvas" },
+    ...Object.entries(NODE_TYPES).map(([type, info]) => el("div", { class: "palette-item", "data-type": type }, info.label)));
+  section.replaceChildren(
+    el("p", {}, el("a", { href: href("automations", id) }, "← " + automation.name)),
+    el("h1", {}, "Canvas · " + automation.name),
+    el("div", { class: "inline" }, save, result), error,
+    el("div", { class: "canvas-layout" }, palette, board, panel));
+  board.append(svg);
+
+  // Dragging uses pointer events (not HTML drag and drop), so it works with a mouse, a pen, a
+  // finger and a test driver alike.
+  for (const item of palette.children) {
+    item.addEventListener("pointerdown", (event) => {
+      event.preventDefault();
+      const ghost = el("div", { class: "node ghost" }, item.textContent);
+      document.body.append(ghost);
+      const move = (e) => { ghost.style.left = e.clientX + 4 + "px"; ghost.style.top = e.clientY + 4 + "px"; };
+      move(event);
+      const up = (e) => {
+        document.removeEventListener("pointermove", move);
+        document.removeEventListener("pointerup", up);
+        ghost.remove();
+        const box = board.getBoundingClientRect();
+        if (e.clientX < box.left || e.clientX > box.right || e.clientY < box.top || e.clientY > box.bottom) return;
+        addNode(item.dataset.type, e.clientX - box.left + board.scrollLeft - NODE_WIDTH / 2, e.clientY - box.top + board.scrollTop - 20);
+      };
+      document.addEventListener("pointermove", move);
+      document.addEventListener("pointerup", up);
+    });
+  }
+
+  function addNode(type, x, y) {
+    let n = 1;
+    while (graph.nodes.some((node) => node.id === type + "-" + n)) n++;
+    const node = { id: type + "-" + n, type, position: { x: Math.max(0, Math.round(x)), y: Math.max(0, Math.round(y)) },
+      data: Object.assign({ label: NODE_TYPES[type].label }, JSON.parse(JSON.stringify(NODE_TYPES[type].data))) };
+    graph.nodes.push(node);
+    selected = node.id;
+    draw();
+  }
+
+  function handlesOf(node) {
+    return (NODE_TYPES[node.type] || { handles: ["out"] }).handles;
+  }
+
+  function handlePoint(node, handle) {
+    const handles = handlesOf(node);
+    if (handle === "in") return { x: node.position.x + NODE_WIDTH / 2, y: node.position.y };
+    const index = Math.max(0, handles.indexOf(handle || "out"));
+    return { x: node.position.x + (NODE_WIDTH * (index + 1)) / (handles.length + 1), y: node.position.y + NODE_HEIGHT };
+  }
+
+  function draw() {
+    for (const old of board.querySelectorAll(".node")) old.remove();
+    for (const node of graph.nodes) board.append(nodeView(node));
+    svg.replaceChildren(...graph.edges.map((edge) => {
+      const source = graph.nodes.find((n) => n.id === edge.source);
+      const target = graph.nodes.find((n) => n.id === edge.target);
+      if (!source || !target) return document.createComment("dangling edge");
+      const a = handlePoint(source, edge.sourceHandle);
+      const b = handlePoint(target, "in");
+      const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+      const middle = (a.y + b.y) / 2;
+      path.setAttribute("d", `M${a.x},${a.y} C${a.x},${middle} ${b.x},${middle} ${b.x},${b.y}`);
+      path.setAttribute("class", "edge");
+      path.setAttribute("data-edge", edge.source + ">" + edge.target + (edge.sourceHandle ? ":" + edge.sourceHandle : ""));
+      return path;
+    }));
+    const extent = graph.nodes.reduce((m, n) => ({ x: Math.max(m.x, n.position.x + NODE_WIDTH + 40), y: Math.max(m.y, n.position.y + NODE_HEIGHT + 40) }), { x: 600, y: 400 });
+    svg.setAttribute("width", extent.x);
+    svg.setAttribute("height", extent.y);
+    drawPanel();
+  }
+
+  function nodeView(node) {
+    const info = NODE_TYPES[node.type] || { label: node.type, handles: ["out"] };
+    const view = el("div", { class: "node" + (node.id === selected ? " selected" : ""), "data-node": node.id, tabindex: 0 },
+      el("div", { class: "node-type" }, info.label), el("div", { class: "node-label" }, (node.data && node.data.label) || node.id));
+    view.style.left = node.position.x + "px";
+    view.style.top = node.position.y + "px";
+    if (info.target !== false) {
+      const target = el("span", { class: "handle target", "data-handle": "in", title: "in" });
+      view.append(target);
+    }
+    handlesOf(node).forEach((handle, index) => {
+      const source = el("span", { class: "handle source", "data-handle": handle, title: handle },
+        handle === "out" ? "" : el("span", { class: "handle-label" }, handle));
+      source.style.left = ((index + 1) / (handlesOf(node).length + 1)) * 100 + "%";
+      source.addEventListener("pointerdown", (event) => {
+        event.stopPropagation();
+        event.preventDefault();
+        connecting = { source: node.id, handle: handle === "out" ? null : handle };
+        const up = (e) => {
+          document.removeEventListener("pointerup", up);
+          const over = document.elementFromPoint(e.clientX, e.clientY);
+          const targetView = over && over.closest(".node");
+          if (connecting && targetView && targetView.dataset.node !== connecting.source) connect(connecting, targetView.dataset.node);
+          connecting = null;
+        };
+        document.addEventListener("pointerup", up);
+      });
+      view.append(source);
+    });
+    view.addEventListener("pointerdown", (event) => {
+      if (event.target.classList.contains("handle")) return;
+      event.preventDefault();
+      selected = node.id;
+      const start = { x: event.clientX, y: event.clientY, left: node.position.x, top: node.position.y };
+      const move = (e) => {
+        node.position.x = Math.max(0, Math.round(start.left + e.clientX - start.x));
+        node.position.y = Math.max(0, Math.round(start.top + e.clientY - start.y));
+        view.style.left = node.position.x + "px";
+        view.style.top = node.position.y + "px";
+      };
+      const up = () => {
+        document.removeEventListener("pointermove", move);
+        document.removeEventListener("pointerup", up);
+        draw();
+      };
+      document.addEventListener("pointermove", move);
+      document.addEventListener("pointerup", up);
+    });
+    return view;
+  }
+
+  function connect(from, targetID) {
+    // One edge per source handle: connecting again replaces it.
+    graph.edges = graph.edges.filter((e) => !(e.source === from.source && (e.sourceHandle || null) === from.handle));
+    let n = 1;
+    while (graph.edges.some((e) => e.id === "e" + n)) n++;
+    graph.edges.push({ id: "e" + n, source: from.source, target: targetID, sourceHandle: from.handle, targetHandle: null });
+    draw();
+  }
+
+  // The side panel: the selected node's label and data (as JSON: every node type's fields, with
+  // the server as the judge), and delete.
+  function drawPanel() {
+    const node = graph.nodes.find((n) => n.id === selected);
+    if (!node) {
+      panel.replaceChildren(el("h2", {}, "Node"), el("p", { class: "status" }, "Drag a node from the palette, or select one."));
+      return;
+    }
+    const label = el("input", { id: "node-label", value: (node.data && node.data.label) || "" });
+    const data = el("textarea", { id: "node-data", rows: 10 });
+    const rest = Object.assign({}, node.data);
+    delete rest.label;
+    data.value = JSON.stringify(rest, null, 2);
+    const problem = el("p", { class: "error", role: "alert" });
+    problem.hidden = true;
+    const apply = el("button", { id: "apply-node", type: "button" }, "Apply");
+    apply.addEventListener("click", () => {
+      try {
+        const parsed = JSON.parse(data.value || "{}");
+        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("the data must be a JSON object");
+        node.data = Object.assign(label.value ? { label: label.value } : {}, parsed);
+        draw();
+      } catch (e) {
+        problem.textContent = e.message;
+        problem.hidden = false;
+      }
+    });
+    const remove = el("button", { id: "delete-node", type: "button", class: "quiet" }, "Delete node");
+    remove.addEventListener("click", () => {
+      graph.nodes = graph.nodes.filter((n) => n.id !== node.id);
+      graph.edges = graph.edges.filter((e) => e.source !== node.id && e.target !== node.id);
+      selected = null;
+      draw();
+    });
+    panel.replaceChildren(el("h2", {}, node.type + " · " + node.id),
+      el("label", { for: "node-label" }, "Label"), label,
+      el("label", { for: "node-data" }, "Data (JSON)"), data, problem,
+      el("div", { class: "inline" }, apply, remove));
+  }
+
+  save.addEventListener("click", async () => {
+    error.hidden = true;
+    for (const view of board.querySelectorAll(".node.invalid")) view.classList.remove("invalid");
+    result.textContent = "Saving…";
+    try {
+      // The whole definition: PUT replaces it, so what the canvas does not edit goes back as read.
+      const body = { name: automation.name, graph };
+      for (const key of ["reentry", "exit_when", "timezone"]) if (automation[key] !== null && automation[key] !== undefined) body[key] = automation[key];
+      const saved = await api("PUT", "/v1/automations/" + encodeURIComponent(id), body);
+      result.textContent = "Saved as version " + saved.version + ".";
+    } catch (problem) {
+      result.textContent = "";
+      error.textContent = problem.message;
+      error.hidden = false;
+      if (problem.details && problem.details.node_id) {
+        const view = board.querySelector(`.node[data-node="${CSS.escape(problem.details.node_id)}"]`);
+        if (view) view.classList.add("invalid");
+      }
+    }
+  });
+  draw();
+}
