@@ -593,6 +593,26 @@ def step_canvas_error(c):
     c.wait(lambda _: c.shown('.node.invalid') is None and c.shown("#canvas-result").text.startswith("Saved"), "the corrected graph saved")
 
 
+
+def step_canvas_simulate(c):
+    # The saved welcome graph, simulated on the page: a purchase sends the mail and waits 2 days.
+    c.wait_shown("button#simulate").click()
+    c.wait(lambda _: c.shown("#simulate-status") is not None and c.shown("#simulate-status").text.startswith("Status: "),
+           "the simulation's answer")
+    entries = [e.text for e in c.driver.find_elements(By.CSS_SELECTOR, "#simulate-log li.log")]
+    check(any("Queued email" in e for e in entries), f"the simulated log reads {entries!r}")
+
+
+def step_new_automation(c):
+    c.wait_shown('nav#nav a[data-page="automations"]').click()
+    c.type_into(c.wait_shown("input#new-automation-name"), "From the console")
+    c.wait_shown("form#new-automation button[type=submit]").click()
+    c.wait_shown("#canvas-board")
+    c.wait_shown('.node[data-node="trigger-1"]')
+    answer = c.request("GET", "/v1/automations", c.bearer())
+    check(any(a["name"] == "From the console" for a in answer.json()["data"]), f"GET /v1/automations answered {answer!r}")
+
+
 # --- campaigns ---------------------------------------------------------------------------------
 
 def step_campaign_wizard(c):
@@ -681,6 +701,8 @@ STEPS = [
     ("execution-log", step_execution_log),
     ("canvas", step_canvas),
     ("canvas-error", step_canvas_error),
+    ("canvas-simulate", step_canvas_simulate),
+    ("new-automation", step_new_automation),
     ("campaign-wizard", step_campaign_wizard),
     ("campaign-send", step_campaign_send),
     ("messages", step_messages),

@@ -1,6 +1,6 @@
 // Automations: the list with status and entries, an automation's page (its nodes with live
 // per-node counts, activate and pause, its executions), and an execution with its step log.
-// The drag-and-drop canvas is still to come; graphs are made through the API meanwhile.
+// A new automation starts as a trigger alone and opens on the canvas.
 "use strict";
 
 page({ id: "automations", title: "Automations", render: (args) => (args.length ? renderAutomation(args[0]) : renderAutomations()) });
@@ -16,8 +16,25 @@ async function renderAutomations() {
   const body = el("tbody");
   const error = el("p", { id: "automations-error", class: "error", role: "alert" });
   error.hidden = true;
+  const name = el("input", { id: "new-automation-name", autocomplete: "off", placeholder: "Welcome series", required: true });
+  const create = el("form", { id: "new-automation", class: "inline" },
+    el("label", { for: "new-automation-name" }, "New automation"), name, el("button", { type: "submit" }, "Create"));
+  create.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    try {
+      const graph = { nodes: [{ id: "trigger-1", type: "trigger", position: { x: 200, y: 40 },
+        data: { label: "Trigger", event: "checkout.completed" } }], edges: [] };
+      const made = await api("POST", "/v1/automations", { name: name.value.trim(), graph });
+      location.hash = href("canvas", made.id);
+    } catch (problem) {
+      error.textContent = problem.message;
+      error.hidden = false;
+    }
+  });
   show(el("section", { id: "automations" },
     el("h1", {}, "Automations"),
+    create,
     error,
     el("div", { class: "table-wrap" }, el("table", { id: "automations-table" },
       el("thead", {}, el("tr", {}, ...["Name", "Status", "Version", "Entered", "Updated"].map((t) => el("th", { scope: "col" }, t)))),
@@ -28,7 +45,7 @@ async function renderAutomations() {
       el("td", {}, el("a", { href: href("automations", a.id) }, a.name)),
       el("td", {}, a.status), el("td", {}, String(a.version)), el("td", {}, String(triggerEntries(a))), el("td", {}, when(a.updated_at)))));
     if (!answer.data.length) {
-      body.append(el("tr", {}, el("td", { class: "empty", colspan: 5 }, "No automations yet: create one with POST /v1/automations.")));
+      body.append(el("tr", {}, el("td", { class: "empty", colspan: 5 }, "No automations yet.")));
     }
   } catch (problem) {
     error.textContent = "Could not load automations: " + problem.message;
