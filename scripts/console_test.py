@@ -630,7 +630,18 @@ def step_campaign_wizard(c):
     Select(select).select_by_index(1)
     check("Bought P2P (1 now)" in Select(select).first_selected_option.text, "the list and its count are not offered")
     c.wait_shown("button#wizard-next").click()
-    c.type_into(c.wait_shown("textarea#campaign-html"), "<p>Hi {{contact.first_name}}</p>")
+    c.type_into(c.wait_shown("textarea#campaign-html"), "<p style=\"color: rgb(200, 0, 0)\">Hi {{contact.first_name}}</p>")
+    c.wait_shown("button#preview-campaign").click()
+    frame = c.wait_shown("iframe#campaign-preview")
+    c.wait(lambda _: "/preview" in (frame.get_attribute("src") or ""), "the preview frame to load the draft")
+    c.driver.switch_to.frame(frame)
+    try:
+        paragraph = c.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "p"), "the preview's paragraph")[0]
+        check(paragraph.text == "Hi Sample", f"the preview reads {paragraph.text!r}")
+        check(paragraph.value_of_css_property("color") in ("rgba(200, 0, 0, 1)", "rgb(200, 0, 0)"),
+              "the email's inline style is not applied in the preview")
+    finally:
+        c.driver.switch_to.default_content()
     c.wait_shown("button#wizard-next").click()
     c.type_into(c.wait_shown("input#test-to"), "me@example.com")
     c.wait_shown("button#send-test").click()

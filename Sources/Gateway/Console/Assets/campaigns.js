@@ -106,6 +106,18 @@ function renderWizard() {
     return [el("label", { for: "campaign-" + key }, label), input];
   };
 
+  // Saves the draft (created on first use, replaced after): the server checks it and says what
+  // is wrong, and the preview and the sends work on what it holds.
+  async function ensureSaved() {
+    const body = { name: draft.name, from: draft.from, subject: draft.subject, html: draft.html, consent: draft.consent };
+    if (draft.text) body.text = draft.text;
+    if (draft.design !== null) body.design = draft.design;
+    if (draft.list_id) body.list_id = Number(draft.list_id);
+    const saved = campaignID ? await api("PUT", "/v1/campaigns/" + campaignID, body) : await api("POST", "/v1/campaigns", body);
+    campaignID = saved.id;
+    return saved;
+  }
+
   async function audience() {
     const select = el("select", { id: "campaign-list" }, el("option", { value: "" }, "Loading lists…"));
     const consent = el("select", { id: "campaign-consent" },
@@ -140,27 +152,35 @@ function renderWizard() {
         imported.textContent = "Not an Unlayer export: " + problem.message;
       }
     });
+    // The preview is the server's rendering of the saved draft, in a frame without scripts,
+    // served under its own policy so the email's inline styles show.
+    const frame = el("iframe", { id: "campaign-preview", title: "Preview", sandbox: "" });
+    frame.hidden = true;
+    const previewButton = el("button", { id: "preview-campaign", type: "button", class: "quiet" }, "Preview");
+    previewButton.addEventListener("click", async () => {
+      error.hidden = true;
+      try {
+        await ensureSaved();
+        frame.src = "/v1/campaigns/" + campaignID + "/preview?at=" + Date.now();
+        frame.hidden = false;
+      } catch (problem) {
+        error.textContent = "Cannot preview yet: " + problem.message;
+        error.hidden = false;
+      }
+    });
     panel.replaceChildren(el("div", { class: "form-grid" },
       ...field("html", "HTML", { multiline: true, placeholder: "<p>Hi {{contact.first_name}}</p>" }),
       ...field("text", "Plain text (optional)", { multiline: true }),
       el("label", { for: "unlayer-import" }, "Import an Unlayer export"), el("span", {}, file, " ", imported)),
       el("p", { class: "status" }, "{{contact.first_name}} and the other contact fields are filled per recipient; ",
-        "{{unsubscribe_url}} places the one-click unsubscribe link (a footer link is added when it is missing)."));
+        "{{unsubscribe_url}} places the one-click unsubscribe link (a footer link is added when it is missing)."),
+      el("div", { class: "inline" }, previewButton), frame);
   }
 
   function review() {
     const testTo = el("input", { id: "test-to", type: "email", autocomplete: "off", placeholder: "me@example.com" });
     const at = el("input", { id: "send-at", type: "datetime-local" });
     const result = el("p", { id: "wizard-result", class: "status", role: "status" });
-    async function ensureSaved() {
-      const body = { name: draft.name, from: draft.from, subject: draft.subject, html: draft.html, consent: draft.consent };
-      if (draft.text) body.text = draft.text;
-      if (draft.design !== null) body.design = draft.design;
-      if (draft.list_id) body.list_id = Number(draft.list_id);
-      const saved = campaignID ? await api("PUT", "/v1/campaigns/" + campaignID, body) : await api("POST", "/v1/campaigns", body);
-      campaignID = saved.id;
-      return saved;
-    }
     async function act(work) {
       error.hidden = true;
       try {
