@@ -80,9 +80,6 @@ enum ConsoleAssets {
     }
 
     private static func hash(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).prefix(6).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        HexHMAC.hex(Array(SHA256.hash(data: bytes).prefix(6)))
     }
 }

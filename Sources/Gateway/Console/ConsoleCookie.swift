@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 
 /// The console's session cookie (ENGINE.md §6): an opaque random token, `HttpOnly` (no script
@@ -38,7 +37,6 @@ enum ConsoleCookie {
     static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Base64URL.encode(bytes)
     }
 }

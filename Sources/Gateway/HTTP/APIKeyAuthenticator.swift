@@ -23,15 +23,9 @@ struct APIKeyAuthenticator: Sendable {
     }
 
     static func hashHex(_ key: String) -> String {
-        hex(Array(SHA256.hash(data: Array(key.utf8))))
+        HexHMAC.hex(Array(SHA256.hash(data: Array(key.utf8))))
     }
 
-    private static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
 
     /// The header a console write carries its session's CSRF token in.
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
@@ -66,13 +60,13 @@ struct APIKeyAuthenticator: Sendable {
     /// The SHA-256 (hex) of `key` when it is a valid API key, else `nil`.
     func keyHash(ofValidKey key: String) async throws -> String? {
         let digest = Array(SHA256.hash(data: Array(key.utf8)))
-        return try await isValid(digest) ? Self.hex(digest) : nil
+        return try await isValid(digest) ? HexHMAC.hex(digest) : nil
     }
 
     /// The console session of a cookie's token, while it lasts and its key is valid.
     func consoleSession(token: String) async throws -> ConsoleSession {
         guard let session = try await store.consoleSession(tokenHash: Self.hashHex(token), now: clock.now()),
-            let digest = Self.bytes(hex: session.keyHash), try await isValid(digest)
+            let digest = HexHMAC.bytes(fromHex: session.keyHash), digest.count == 32, try await isValid(digest)
         else { throw APIError(.unauthorized, code: "auth", "the console session has ended; sign in again") }
         return session
     }
@@ -84,13 +78,6 @@ struct APIKeyAuthenticator: Sendable {
             matched = true
         }
         if matched { return true }
-        return try await store.apiKeyExists(keyHash: Self.hex(digest))
-    }
-
-    private static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count == 64 else { return nil }
-        let bytes = stride(from: 0, to: 64, by: 2).compactMap { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16) }
-        return bytes.count == 32 ? bytes : nil
+        return try await store.apiKeyExists(keyHash: HexHMAC.hex(digest))
     }
 }

@@ -12,7 +12,7 @@ struct UnsubscribeToken: Equatable {
 
     /// The token for these ids under `key`.
     func signed(with key: SymmetricKey) -> String {
-        "\(campaignID).\(contactID)." + Self.base64URL(Data(Self.mac(campaignID, contactID, key)))
+        "\(campaignID).\(contactID)." + Base64URL.encode(Array(Self.mac(campaignID, contactID, key)))
     }
 
     /// The ids of a token signed with `key`; `nil` for anything else (forged, truncated, altered).
@@ -29,24 +29,6 @@ struct UnsubscribeToken: Equatable {
         HMAC<SHA256>.authenticationCode(for: Array("unsubscribe.\(campaign).\(contact)".utf8), using: key)
     }
 
-    /// Base64url without padding, by hand: a campaign signs one token per recipient, and
-    /// Foundation's encode-then-replace took most of the time of rendering a message.
-    private static func base64URL(_ data: Data) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((data.count * 4 + 2) / 3)
-        var index = data.startIndex
-        while index < data.endIndex {
-            let count = min(3, data.endIndex - index)
-            var word = UInt32(data[index]) << 16
-            if count > 1 { word |= UInt32(data[index + 1]) << 8 }
-            if count > 2 { word |= UInt32(data[index + 2]) }
-            for shift in [18, 12, 6, 0].prefix(count + 1) { out.append(alphabet[Int((word >> UInt32(shift)) & 63)]) }
-            index += count
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     private static func decodeBase64URL(_ text: String) -> [UInt8]? {
         guard text.count <= 64, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
