@@ -163,7 +163,6 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
     CampaignRoutes(
         store: store, clock: clock, defaultFrom: dependencies.configuration.mailFrom, publicURL: dependencies.configuration.publicURL
     ).register(on: routes)
-    CampaignPreview(store: store, clock: clock, publicURL: dependencies.configuration.publicURL).register(on: routes)
     AutomationRoutes(
         store: store, simulation: AutomationSimulation(store: store, defaultFrom: dependencies.configuration.mailFrom), clock: clock
     ).register(on: routes)

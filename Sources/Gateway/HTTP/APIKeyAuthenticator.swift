@@ -41,9 +41,15 @@ struct APIKeyAuthenticator: Sendable {
             }
             return
         }
-        guard let token = ConsoleCookie.token(in: request.headers) else {
+        guard try await consoleSession(of: request) != nil else {
             throw APIError(.unauthorized, code: "auth", "missing Authorization: Bearer <API key>")
         }
+    }
+
+    /// The console session of the request's cookie (`nil` without one), its CSRF token checked
+    /// when the request writes: the `/v1` routes and the console's own sign-out go through here.
+    func consoleSession(of request: Request) async throws -> ConsoleSession? {
+        guard let token = ConsoleCookie.token(in: request.headers) else { return nil }
         let session = try await consoleSession(token: token)
         if !Self.safeMethods.contains(request.method) {
             // The cookie goes with any request the browser makes; the token only with the
@@ -53,6 +59,7 @@ struct APIKeyAuthenticator: Sendable {
                 throw APIError(.forbidden, code: "csrf", "a console write must carry its session's X-CSRF-Token header")
             }
         }
+        return session
     }
 
     private static let safeMethods: Set<HTTPRequest.Method> = [.get, .head, .options]

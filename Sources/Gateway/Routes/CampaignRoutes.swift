@@ -36,6 +36,7 @@ struct CampaignRoutes {
         routes.add(.post, "/v1/campaigns/{id}/send") { request, context in
             JSONResponse.make(.ok, try await json(try await send(try PathID.parse(context, "campaign"), request)))
         }
+        routes.add(.get, "/v1/campaigns/{id}/preview") { _, context in try await preview(try PathID.parse(context, "campaign")) }
         routes.add(.post, "/v1/campaigns/{id}/test") { request, context in
             JSONResponse.make(.accepted, try await test(try PathID.parse(context, "campaign"), request))
         }
@@ -111,7 +112,7 @@ struct CampaignRoutes {
         for address in addresses {
             let contact =
                 try await store.contact(email: address)
-                ?? Contact(email: address, firstName: "Sample", lastName: "Contact", createdAt: clock.now(), tags: [], suppression: nil)
+                ?? sampleContact(address)
             // A test message names no campaign row, so its link is a sample that unsubscribes nobody.
             switch CampaignMail.test(id, campaign.definition, to: contact, unsubscribeURL: publicURL + "/u/test") {
             case .success(let message): messages.append(message)
@@ -132,7 +133,12 @@ struct CampaignRoutes {
         return definition
     }
 
-    private func found(_ id: Int64) async throws -> Campaign {
+    /// Who a test or a preview is rendered for when no contact has the address.
+    func sampleContact(_ address: EmailAddress) -> Contact {
+        Contact(email: address, firstName: "Sample", lastName: "Contact", createdAt: clock.now(), tags: [], suppression: nil)
+    }
+
+    func found(_ id: Int64) async throws -> Campaign {
         guard let campaign = try await store.campaign(id: id) else { throw APIError.notFound("no campaign \(id)") }
         return campaign
     }

@@ -190,7 +190,7 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT a.type, count(DISTINCT a.contact_id) AS n FROM crm_activities a
-                    WHERE a.type IN (\(Array(repeating: "?", count: types.count).joined(separator: ", ")))
+                    WHERE a.type IN (\(Self.placeholders(types.count)))
                       AND (json_extract(a.metadata, '$.email_job_id') IN (SELECT id FROM email_jobs WHERE campaign_id = ?)
                            OR (a.type = 'email.unsubscribed' AND json_extract(a.metadata, '$.campaign_id') = ?))
                     GROUP BY a.type
