@@ -57,6 +57,7 @@ CORTEX_HTTP_PORT="$port" \
 CORTEX_DATABASE_URL="sqlite:$work/cortex.sqlite" \
 CORTEX_API_KEYS=console-test-key \
 CORTEX_MAIL_PROVIDER=dry-run \
+CORTEX_POSTMARK_WEBHOOK_USER=postmark CORTEX_POSTMARK_WEBHOOK_PASSWORD=console-test-webhook \
 CORTEX_PUBLIC_URL="$base" \
   "$cortex" serve >"$work/serve.log" 2>&1 &
 server=$!

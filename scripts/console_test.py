@@ -13,6 +13,7 @@ Standard library and selenium only.
 """
 
 import argparse
+import base64
 import html.parser
 import json
 import os
@@ -652,9 +653,31 @@ def step_campaign_wizard(c):
 def step_campaign_send(c):
     c.wait_shown("button#send-campaign").click()
     c.wait(lambda _: c.shown("#campaign-status") is not None and c.shown("#campaign-status").text == "sent", "the campaign to be sent")
+    c.campaign_id = int(c.driver.current_url.rsplit("/", 1)[-1])
     for stat, value in [("recipients", "1"), ("sent", "1")]:
         shown = c.wait_shown(f'#campaign-stats dd[data-stat="{stat}"]').text
         check(shown == value, f"{stat} shows {shown!r}, expected {value}")
+
+
+def step_campaign_chart(c):
+    # Ada opens the campaign's mail and clicks in it: Postmark's webhooks about the message the
+    # dry-run provider "sent", and the campaign page draws them in its chart.
+    answer = c.request("GET", "/v1/messages?email=ada%40example.com&limit=50", c.bearer())
+    check(answer.status == 200, f"GET /v1/messages answered {answer!r}")
+    rows = [m for m in answer.json()["data"] if (m.get("metadata") or {}).get("campaign_id") == c.campaign_id]
+    check(len(rows) == 1 and rows[0].get("provider_message_id"), f"the campaign's ledger row for Ada: {rows!r}")
+    auth = "Basic " + base64.b64encode(b"postmark:console-test-webhook").decode()
+    for record in ("Open", "Click"):
+        body = {"RecordType": record, "Recipient": "ada@example.com", "MessageID": rows[0]["provider_message_id"],
+                "ReceivedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        answer = c.request("POST", "/webhooks/postmark", {"Authorization": auth}, body)
+        check(answer.status == 202, f"POST /webhooks/postmark ({record}) answered {answer!r}")
+    c.driver.refresh()
+    c.wait_shown('#campaign-chart rect.bar.opened[data-count="1"]')
+    c.wait_shown('#campaign-chart rect.bar.clicked[data-count="1"]')
+    for stat in ("opened", "clicked"):
+        shown = c.wait_shown(f'#campaign-stats dd[data-stat="{stat}"]').text
+        check(shown == "1", f"{stat} shows {shown!r}, expected 1")
 
 
 # --- the ledger and the archive ----------------------------------------------------------------
@@ -716,6 +739,7 @@ STEPS = [
     ("new-automation", step_new_automation),
     ("campaign-wizard", step_campaign_wizard),
     ("campaign-send", step_campaign_send),
+    ("campaign-chart", step_campaign_chart),
     ("messages", step_messages),
     ("messages-filter", step_messages_filter),
     ("inbound", step_inbound),
@@ -737,7 +761,7 @@ PAGE_SHOTS = {
     "execution-log": "execution.png",
     "canvas": "canvas.png",
     "campaign-wizard": "campaign-wizard.png",
-    "campaign-send": "campaign.png",
+    "campaign-chart": "campaign.png",
     "messages": "messages.png",
     "inbound": "inbound.png",
     "settings": "settings.png",

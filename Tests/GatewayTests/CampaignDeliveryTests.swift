@@ -101,6 +101,15 @@ import Testing
                     #expect(stats?["recipients"] == .int(2) && stats?["sent"] == .int(2) && stats?["delivered"] == .int(2))
                     #expect(stats?["opened"] == .int(1) && stats?["clicked"] == .int(1) && stats?["unsubscribed"] == .int(1))
                     #expect(stats?["bounced"] == .int(0) && stats?["complained"] == .int(0))
+                    // The same opens and clicks over time, for the campaign page's chart.
+                    let timeline = try await client.execute(uri: "/v1/campaigns/\(id)/timeline", method: .get, headers: app.bearer)
+                    #expect(timeline.status == .ok && timeline.json["bucket"] == .string("hour"))
+                    #expect(
+                        timeline.json["data"]
+                            == .array([.object(["at": .string("2026-11-26T12:00:00.000000Z"), "opened": .int(1), "clicked": .int(1)])]))
+                    let badBucket = try await client.execute(uri: "/v1/campaigns/\(id)/timeline?bucket=week", method: .get, headers: app.bearer)
+                    #expect(badBucket.status == .badRequest && badBucket.json["error"]?["code"] == .string("invalid_parameter"))
+                    #expect(try await client.execute(uri: "/v1/campaigns/999/timeline", method: .get, headers: app.bearer).status == .notFound)
 
                     // The next campaign leaves Ada out.
                     _ = try await Self.send(client, app)

@@ -75,3 +75,29 @@ public struct CampaignFanOutStep: Sendable, Equatable {
         self.finished = finished
     }
 }
+
+/// A campaign's first opens and first clicks in one span of time: each contact counts once per
+/// kind, in the span of its first open (or click), so a timeline sums to the campaign's stats.
+public struct CampaignEngagementBucket: Sendable, Equatable {
+    /// The span's start, a multiple of its length since the Unix epoch.
+    public var start: Timestamp
+    public var opened: Int
+    public var clicked: Int
+
+    public init(start: Timestamp, opened: Int, clicked: Int) {
+        self.start = start
+        self.opened = opened
+        self.clicked = clicked
+    }
+
+    /// Buckets from rows of (type, bucket start in seconds, count), in time order.
+    static func buckets(_ rows: [(type: String, startSeconds: Int64, count: Int)]) -> [CampaignEngagementBucket] {
+        var byStart: [Int64: CampaignEngagementBucket] = [:]
+        for row in rows {
+            var bucket = byStart[row.startSeconds] ?? CampaignEngagementBucket(start: Timestamp(seconds: row.startSeconds), opened: 0, clicked: 0)
+            if row.type == "email.opened" { bucket.opened += row.count } else if row.type == "email.clicked" { bucket.clicked += row.count }
+            byStart[row.startSeconds] = bucket
+        }
+        return byStart.keys.sorted().compactMap { byStart[$0] }
+    }
+}

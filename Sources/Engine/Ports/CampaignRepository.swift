@@ -48,6 +48,11 @@ public protocol CampaignRepository: Sendable {
     /// naming the campaign; by activity type.
     func campaignEngagement(id: Int64) async throws -> [String: Int]
 
+    /// The campaign's first opens and first clicks per contact, counted in spans of
+    /// `bucketSeconds` (only spans with any), in time order: the opens and clicks of its stats,
+    /// over time.
+    func campaignEngagementTimeline(id: Int64, bucketSeconds: Int64) async throws -> [CampaignEngagementBucket]
+
     /// Unsubscribes the contact from a campaign's link, in one transaction: consent revoked
     /// (source `unsubscribe`), an `email.unsubscribed` activity naming the campaign, and the
     /// contact's queued campaign messages cancelled. Idempotent: again, it changes nothing.

@@ -37,6 +37,9 @@ struct CampaignRoutes {
             JSONResponse.make(.ok, try await json(try await send(try PathID.parse(context, "campaign"), request)))
         }
         routes.add(.get, "/v1/campaigns/{id}/preview") { _, context in try await preview(try PathID.parse(context, "campaign")) }
+        routes.add(.get, "/v1/campaigns/{id}/timeline") { request, context in
+            try await timeline(try PathID.parse(context, "campaign"), request)
+        }
         routes.add(.post, "/v1/campaigns/{id}/test") { request, context in
             JSONResponse.make(.accepted, try await test(try PathID.parse(context, "campaign"), request))
         }

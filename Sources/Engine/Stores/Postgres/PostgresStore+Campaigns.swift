@@ -284,3 +284,23 @@ extension PostgresStore {
         return Dictionary(rows.map { ($0.0, Int($0.1)) }, uniquingKeysWith: { first, _ in first })
     }
 }
+
+extension PostgresStore {
+    public func campaignEngagementTimeline(id: Int64, bucketSeconds: Int64) async throws -> [CampaignEngagementBucket] {
+        let span = max(bucketSeconds, 1)
+        let rows = try await mapped { [self] in
+            try await client.query(
+                """
+                SELECT type, (floor(extract(epoch FROM first_at) / \(span)) * \(span))::bigint AS start, count(*) FROM (
+                    SELECT a.type, a.contact_id, min(a.occurred_at) AS first_at FROM email_jobs j
+                    JOIN crm_activities a ON a.metadata -> 'email_job_id' = to_jsonb(j.id)
+                    WHERE j.campaign_id = \(id) AND a.type IN ('email.opened', 'email.clicked')
+                    GROUP BY a.type, a.contact_id
+                ) firsts
+                GROUP BY type, start
+                """, logger: logger
+            ).decode((String, Int64, Int64).self).collectAll()
+        }
+        return CampaignEngagementBucket.buckets(rows.map { (type: $0.0, startSeconds: $0.1, count: Int($0.2)) })
+    }
+}

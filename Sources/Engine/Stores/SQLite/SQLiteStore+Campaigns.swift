@@ -202,3 +202,22 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    public func campaignEngagementTimeline(id: Int64, bucketSeconds: Int64) async throws -> [CampaignEngagementBucket] {
+        let span = max(bucketSeconds, 1)
+        return try await read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT type, (first_at / ?) * ? AS start, count(*) AS n FROM (
+                        SELECT a.type, a.contact_id, min(a.occurred_at) AS first_at FROM crm_activities a
+                        WHERE a.type IN ('email.opened', 'email.clicked')
+                          AND json_extract(a.metadata, '$.email_job_id') IN (SELECT id FROM email_jobs WHERE campaign_id = ?)
+                        GROUP BY a.type, a.contact_id
+                    ) GROUP BY type, start
+                    """, arguments: [span * 1_000_000, span, id])
+            return CampaignEngagementBucket.buckets(rows.map { (type: $0["type"], startSeconds: $0["start"], count: $0["n"]) })
+        }
+    }
+}

@@ -44,8 +44,9 @@ async function renderCampaign(id) {
   const error = el("p", { id: "campaign-error", class: "error", role: "alert" });
   error.hidden = true;
   const status = el("strong", { id: "campaign-status" });
-  const stats = el("dl", { id: "campaign-stats" });
+  const stats = el("dl", { id: "campaign-stats", class: "stats" });
   const actions = el("div", { class: "inline" });
+  const chart = el("figure", { id: "campaign-chart", class: "chart" }, el("p", { class: "status" }, "Loading…"));
   let drawn = false;
   async function load() {
     let campaign;
@@ -60,10 +61,12 @@ async function renderCampaign(id) {
       drawn = true;
       section.replaceChildren(el("p", {}, el("a", { href: href("campaigns") }, "← Campaigns")),
         el("h1", {}, campaign.name), el("p", {}, "Status: ", status, " · Subject: ", el("code", {}, campaign.subject)),
-        error, actions, el("div", { class: "card" }, el("h2", {}, "Stats"), stats));
+        error, actions, el("div", { class: "card" }, el("h2", {}, "Stats"), stats),
+        el("div", { class: "card" }, el("h2", {}, "Opens and clicks over time"), chart));
     }
+    drawChart(chart, id);
     status.textContent = campaign.status + (campaign.scheduled_at && campaign.status === "scheduled" ? " for " + new Date(campaign.scheduled_at).toLocaleString() : "");
-    stats.replaceChildren(...STATS.flatMap((s) => [el("dt", {}, s), el("dd", { "data-stat": s }, String(campaign.stats[s]))]));
+    stats.replaceChildren(...STATS.map((s) => el("div", { class: "stat" }, el("dt", {}, s), el("dd", { "data-stat": s }, String(campaign.stats[s])))));
     actions.replaceChildren(...(campaign.status === "scheduled" || campaign.status === "sending"
       ? [el("button", { id: "cancel-campaign", type: "button", class: "quiet", onclick: cancel }, "Cancel campaign")] : []));
     if (campaign.status === "scheduled" || campaign.status === "sending") every(2000, load);
@@ -78,6 +81,69 @@ async function renderCampaign(id) {
     }
   }
   load();
+}
+
+// The chart of first opens and clicks per hour (per day once the series spans more than four
+// days), from /v1/campaigns/{id}/timeline: bars drawn as SVG, the numbers also in a table.
+const HOUR = 3600 * 1000;
+
+async function drawChart(figure, id) {
+  let bucket = "hour";
+  let answer;
+  try {
+    answer = await api("GET", "/v1/campaigns/" + encodeURIComponent(id) + "/timeline?bucket=hour");
+    const times = answer.data.map((p) => Date.parse(p.at));
+    if (times.length && (times[times.length - 1] - times[0]) / HOUR > 96) {
+      bucket = "day";
+      answer = await api("GET", "/v1/campaigns/" + encodeURIComponent(id) + "/timeline?bucket=day");
+    }
+  } catch (problem) {
+    figure.replaceChildren(el("p", { class: "error", role: "alert" }, "Could not load the chart: " + problem.message));
+    return;
+  }
+  if (!answer.data.length) {
+    figure.replaceChildren(el("p", { class: "status", id: "chart-empty" }, "No opens or clicks yet."));
+    return;
+  }
+  // Every span from the first to the last, the quiet ones as zero.
+  const step = bucket === "day" ? 24 * HOUR : HOUR;
+  const byTime = new Map(answer.data.map((p) => [Date.parse(p.at), p]));
+  const first = Date.parse(answer.data[0].at), last = Date.parse(answer.data[answer.data.length - 1].at);
+  const points = [];
+  for (let t = first; t <= last; t += step) points.push(byTime.get(t) || { at: new Date(t).toISOString(), opened: 0, clicked: 0 });
+  const label = (p) => bucket === "day" ? new Date(p.at).toLocaleDateString() : new Date(p.at).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+
+  const width = 640, height = 200, left = 36, bottom = 24, top = 8;
+  const plotWidth = width - left - 8, plotHeight = height - top - bottom;
+  const most = Math.max(1, ...points.flatMap((p) => [p.opened, p.clicked]));
+  const y = (n) => top + plotHeight - (n / most) * plotHeight;
+  const slot = plotWidth / points.length;
+  const bar = Math.max(1, Math.min(18, slot * 0.4));
+  const graph = svgEl("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "chart-svg",
+    "aria-label": `Opens and clicks per ${bucket}: ${answer.data.reduce((n, p) => n + p.opened, 0)} opened, ${answer.data.reduce((n, p) => n + p.clicked, 0)} clicked` });
+  for (const n of new Set([most, Math.round(most / 2), 0])) {
+    graph.append(svgEl("line", { x1: left, x2: width - 8, y1: y(n), y2: y(n), class: "grid-line" }),
+      svgEl("text", { x: left - 6, y: y(n) + 4, "text-anchor": "end", class: "axis" }, String(n)));
+  }
+  points.forEach((p, i) => {
+    const x = left + i * slot + slot / 2;
+    for (const [kind, offset] of [["opened", -bar], ["clicked", 0]]) {
+      graph.append(svgEl("rect", { x: x + offset, y: y(p[kind]), width: bar, height: Math.max(0, top + plotHeight - y(p[kind])),
+        class: "bar " + kind, "data-at": p.at, "data-kind": kind, "data-count": p[kind] },
+      svgEl("title", {}, `${label(p)}: ${p[kind]} ${kind}`)));
+    }
+  });
+  const ticks = points.length > 1 ? [0, points.length - 1] : [0];
+  for (const i of ticks) {
+    graph.append(svgEl("text", { x: left + i * slot + slot / 2, y: height - 6, "text-anchor": i ? "end" : "start", class: "axis" }, label(points[i])));
+  }
+  const table = el("table", { id: "chart-table" },
+    el("thead", {}, el("tr", {}, ...[bucket === "day" ? "Day" : "Hour", "Opened", "Clicked"].map((t) => el("th", { scope: "col" }, t)))),
+    el("tbody", {}, ...answer.data.map((p) => el("tr", {}, el("td", {}, label(p)), el("td", {}, String(p.opened)), el("td", {}, String(p.clicked))))));
+  figure.replaceChildren(graph,
+    el("figcaption", { class: "legend" }, el("span", { class: "key opened" }, "First opens"), el("span", { class: "key clicked" }, "First clicks"),
+      el("span", { class: "status" }, " per " + bucket + " (each contact counted once, when they first opened or clicked)")),
+    el("details", {}, el("summary", {}, "The numbers"), el("div", { class: "table-wrap" }, table)));
 }
 
 // The wizard keeps one draft; "Create draft" saves it through the API (which validates it and

@@ -38,8 +38,7 @@ async function renderCanvas(id) {
   let connecting = null; // {source, handle} while a connection is drawn
 
   const board = el("div", { id: "canvas-board", class: "board" });
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("class", "edges");
+  const svg = svgEl("svg", { class: "edges" });
   const panel = el("aside", { id: "canvas-panel", class: "card" });
   const error = el("p", { id: "canvas-error", class: "error", role: "alert" });
   error.hidden = true;
@@ -107,12 +106,11 @@ async function renderCanvas(id) {
       if (!source || !target) return document.createComment("dangling edge");
       const a = handlePoint(source, edge.sourceHandle);
       const b = handlePoint(target, "in");
-      const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
       const middle = (a.y + b.y) / 2;
-      path.setAttribute("d", `M${a.x},${a.y} C${a.x},${middle} ${b.x},${middle} ${b.x},${b.y}`);
-      path.setAttribute("class", "edge");
-      path.setAttribute("data-edge", edge.source + ">" + edge.target + (edge.sourceHandle ? ":" + edge.sourceHandle : ""));
-      return path;
+      return svgEl("path", {
+        d: `M${a.x},${a.y} C${a.x},${middle} ${b.x},${middle} ${b.x},${b.y}`, class: "edge",
+        "data-edge": edge.source + ">" + edge.target + (edge.sourceHandle ? ":" + edge.sourceHandle : ""),
+      });
     }));
     const extent = graph.nodes.reduce((m, n) => ({ x: Math.max(m.x, n.position.x + NODE_WIDTH + 40), y: Math.max(m.y, n.position.y + NODE_HEIGHT + 40) }), { x: 600, y: 400 });
     svg.setAttribute("width", extent.x);

@@ -75,6 +75,18 @@ function el(tag, attributes, ...children) {
   return node;
 }
 
+// The same for SVG (the canvas's edges, the campaign chart): an element in SVG's namespace.
+function svgEl(tag, attributes, ...children) {
+  const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    if (value !== false && value !== null && value !== undefined) node.setAttribute(name, String(value));
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
 function show(view) {
   const main = document.getElementById("main");
   main.replaceChildren(view);
