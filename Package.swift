@@ -84,7 +84,7 @@ let package = Package(
                 .embedInCode("Console/Assets/directory.js"), .embedInCode("Console/Assets/ledger.js"),
                 .embedInCode("Console/Assets/lists.js"), .embedInCode("Console/Assets/settings.js"),
                 .embedInCode("Console/Assets/campaigns.js"), .embedInCode("Console/Assets/automations.js"),
-                .embedInCode("Console/Assets/canvas.js"),
+                .embedInCode("Console/Assets/canvas.js"), .embedInCode("Console/Assets/nodeforms.js"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -17,6 +17,7 @@ import base64
 import html.parser
 import json
 import os
+import subprocess
 import sys
 import time
 import traceback
@@ -545,54 +546,70 @@ def automation_graph(c):
     return answer.json()["graph"]
 
 
-def edit_node(c, label, data):
-    c.type_into(c.wait_shown("input#node-label"), label)
-    area = c.wait_shown("textarea#node-data")
-    area.click()
-    area.send_keys(Keys.CONTROL + "a")
-    area.send_keys(Keys.BACKSPACE)
-    area.send_keys(json.dumps(data))
+def edit_node(c, node_id, fields, more=None):
+    """Selects the node and fills its side panel's form: {input id: text}, and whatever `more`
+    does; then Apply. (Selecting a node redraws the panel, so all of it happens after.)"""
+    c.wait_shown(f'.node[data-node="{node_id}"]').click()
+    if more:
+        more()
+    for input_id, text in fields.items():
+        c.type_into(c.wait_shown(f"#{input_id}"), text)
     c.wait_shown("button#apply-node").click()
+
+
+def drop(c, node_type, x, y):
+    """Drags a palette item onto the board so that it lands at (x, y) of the board's top left
+    (Selenium's offsets are from an element's centre)."""
+    board = c.wait_shown("#canvas-board")
+    item = c.wait_shown(f'.palette-item[data-type="{node_type}"]')
+    size = board.size
+    ActionChains(c.driver).click_and_hold(item).move_to_element_with_offset(
+        board, int(x - size["width"] / 2), int(y - size["height"] / 2)).release().perform()
+
+
+def connect(c, source, target, handle=None):
+    """Drags from the source node's handle (its only one, or `handle`) onto the target node."""
+    selector = f'.node[data-node="{source}"] .handle.source' + (f'[data-handle="{handle}"]' if handle else "")
+    ActionChains(c.driver).click_and_hold(c.wait_shown(selector)).move_to_element(
+        c.wait_shown(f'.node[data-node="{target}"]')).release().perform()
+    edge = f"{source}>{target}" + (f":{handle}" if handle else "")
+    c.wait(lambda _: c.driver.find_elements(By.CSS_SELECTOR, f'path.edge[data-edge="{edge}"]'), f"the edge {edge} on the canvas")
 
 
 def step_canvas(c):
     c.driver.get(f"{c.base}/#/automations/{c.automation_id}")
     c.wait_shown("a#open-canvas").click()
-    board = c.wait_shown("#canvas-board")
     c.wait_shown('.node[data-node="tag-no"]')
     # Drag "Add tag" from the palette onto the canvas, then connect tag-no's handle to it.
-    item = c.wait_shown('.palette-item[data-type="add_tag"]')
-    ActionChains(c.driver).click_and_hold(item).move_to_element_with_offset(board, 200, 0).release().perform()
-    added = c.wait_shown('.node[data-node="add_tag-1"]')
-    source = c.wait_shown('.node[data-node="tag-no"] .handle.source')
-    ActionChains(c.driver).click_and_hold(source).move_to_element(added).release().perform()
-    c.wait(lambda _: c.driver.find_elements(By.CSS_SELECTOR, 'path.edge[data-edge="tag-no>add_tag-1"]'), "the new edge on the canvas")
-    # Edit the new node in the side panel, and save the graph.
-    c.wait_shown('.node[data-node="add_tag-1"]').click()
-    edit_node(c, "Loyal", {"tag": "Loyal"})
+    drop(c, "add_tag", 500, 40)
+    c.wait_shown('.node[data-node="add_tag-1"]')
+    connect(c, "tag-no", "add_tag-1")
+    # Edit the new node in the side panel's form, and save the graph.
+    edit_node(c, "add_tag-1", {"node-field-label": "Loyal", "node-field-tag": "Loyal"})
     c.wait(lambda _: c.shown('.node[data-node="add_tag-1"] .node-label') is not None
            and c.shown('.node[data-node="add_tag-1"] .node-label').text == "Loyal", "the node's new label")
     c.wait_shown("button#save-graph").click()
     c.wait(lambda _: c.shown("#canvas-result") is not None and c.shown("#canvas-result").text.startswith("Saved as version"), "the save's answer")
     graph = automation_graph(c)
     nodes = {n["id"]: n for n in graph["nodes"]}
-    check(nodes.get("add_tag-1", {}).get("data", {}).get("tag") == "Loyal", f"the saved graph's new node: {nodes.get('add_tag-1')!r}")
+    check(nodes.get("add_tag-1", {}).get("data") == {"label": "Loyal", "tag": "Loyal"}, f"the saved graph's new node: {nodes.get('add_tag-1')!r}")
     check(any(e["source"] == "tag-no" and e["target"] == "add_tag-1" for e in graph["edges"]), "the saved graph has no tag-no -> add_tag-1 edge")
     check(nodes["trigger-1"].get("measured") == {"width": 220, "height": 64}, "React Flow's own fields were not kept")
+    check(nodes["mail-1"]["data"]["stream"] == "transactional", "a field the form shows was changed without an edit")
 
 
 def step_canvas_error(c):
-    # A node the server refuses: its message, and the node marked.
-    c.wait_shown('.node[data-node="add_tag-1"]').click()
-    edit_node(c, "Loyal", {})
+    # A node the server refuses (an add_tag without its tag): its message, and the node marked.
+    edit_node(c, "add_tag-1", {"node-field-tag": ""})
     c.wait_shown("button#save-graph").click()
     c.wait_shown("#canvas-error")
     c.wait_shown('.node.invalid[data-node="add_tag-1"]')
+    # Corrected in the form but not applied: Save applies the open form first.
     c.wait_shown('.node[data-node="add_tag-1"]').click()
-    edit_node(c, "Loyal", {"tag": "Loyal"})
+    c.type_into(c.wait_shown("#node-field-tag"), "Loyal")
     c.wait_shown("button#save-graph").click()
-    c.wait(lambda _: c.shown('.node.invalid') is None and c.shown("#canvas-result").text.startswith("Saved"), "the corrected graph saved")
-
+    c.wait(lambda _: c.shown('.node.invalid') is None and c.shown("#canvas-result") is not None
+           and c.shown("#canvas-result").text.startswith("Saved"), "the corrected graph saved")
 
 
 def step_canvas_simulate(c):
@@ -611,7 +628,72 @@ def step_new_automation(c):
     c.wait_shown("#canvas-board")
     c.wait_shown('.node[data-node="trigger-1"]')
     answer = c.request("GET", "/v1/automations", c.bearer())
-    check(any(a["name"] == "From the console" for a in answer.json()["data"]), f"GET /v1/automations answered {answer!r}")
+    made = [a for a in answer.json()["data"] if a["name"] == "From the console"]
+    check(len(made) == 1, f"GET /v1/automations answered {answer!r}")
+    c.built_id = made[0]["id"]
+
+
+def step_canvas_build(c):
+    # trigger -> send_email -> delay -> condition -> add_tag (and exit on false), each dragged
+    # from the palette, filled in its form and connected handle to handle.
+    edit_node(c, "trigger-1", {"node-field-label": "Finished a course", "node-field-event": "course.completed"})
+    drop(c, "send_email", 300, 150)
+    edit_node(c, "send_email-1", {"node-field-subject": "Well done, {{contact.first_name}}", "node-field-from": "Shop <shop@example.com>",
+                                  "node-field-html": "<p>Congratulations on finishing!</p>"})
+    drop(c, "delay", 300, 250)
+    edit_node(c, "delay-1", {"node-field-amount": "1"},
+              lambda: Select(c.wait_shown("select#node-field-unit")).select_by_value("seconds"))
+    drop(c, "condition", 300, 350)
+
+    def activity_condition():
+        # The smart-list builder in the panel: an activity condition in place of the default tag.
+        Select(c.wait_shown("#node-field-filter select.add-condition")).select_by_value("activity")
+        c.wait_shown('#node-field-filter button[aria-label="Remove condition"]').click()
+        c.type_into(c.wait_shown("#node-field-filter input.activity-type"), "checkout.completed")
+        c.type_into(c.wait_shown("#node-field-filter input.where"), "product=P2P")
+    edit_node(c, "condition-1", {"node-field-label": "Bought P2P?"}, activity_condition)
+    drop(c, "add_tag", 160, 450)
+    edit_node(c, "add_tag-1", {"node-field-tag": "P2P graduate"})
+    drop(c, "exit", 440, 450)
+    connect(c, "trigger-1", "send_email-1")
+    connect(c, "send_email-1", "delay-1")
+    connect(c, "delay-1", "condition-1")
+    connect(c, "condition-1", "add_tag-1", "true")
+    connect(c, "condition-1", "exit-1", "false")
+    c.wait_shown("button#save-graph").click()
+    c.wait(lambda _: c.shown("#canvas-result") is not None and c.shown("#canvas-result").text.startswith("Saved as version"),
+           "the built graph saved")
+    answer = c.request("GET", f"/v1/automations/{c.built_id}", c.bearer())
+    graph = answer.json()["graph"]
+    data = {n["id"]: n["data"] for n in graph["nodes"]}
+    edges = sorted((e["source"], e["target"], e.get("sourceHandle")) for e in graph["edges"])
+    check(data["trigger-1"].get("event") == "course.completed", f"the trigger saved as {data['trigger-1']!r}")
+    check(data["delay-1"] == {"label": "Delay", "seconds": 1}, f"the delay saved as {data['delay-1']!r}")
+    check(data["condition-1"].get("filter") == {"activity": {"type": "checkout.completed", "where": {"product": "P2P"}}},
+          f"the condition saved as {data['condition-1']!r}")
+    check(data["add_tag-1"].get("tag") == "P2P graduate", f"the add_tag saved as {data['add_tag-1']!r}")
+    check(edges == sorted([("trigger-1", "send_email-1", None), ("send_email-1", "delay-1", None), ("delay-1", "condition-1", None),
+                           ("condition-1", "add_tag-1", "true"), ("condition-1", "exit-1", "false")]), f"the saved edges: {edges!r}")
+
+
+def step_canvas_run(c):
+    # Activated on its page; an event posted with curl runs it; its execution and log appear.
+    c.wait_shown("#canvas-page p a").click()
+    c.wait_shown("button#activate-automation").click()
+    c.wait(lambda _: c.shown("#automation-status") is not None and c.shown("#automation-status").text.startswith("active"),
+           "the built automation to be active")
+    event = json.dumps({"type": "course.completed", "data": {"email": "ada@example.com", "course": "P2P"}})
+    posted = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", f"{c.base}/v1/events",
+                             "-H", f"Authorization: Bearer {c.api_key}", "-H", "Content-Type: application/json", "-d", event],
+                            capture_output=True, text=True, timeout=WAIT, check=False)
+    check(posted.stdout == "202", f"curl POST /v1/events answered {posted.stdout!r} {posted.stderr!r}")
+    c.wait_shown("table#automation-executions tr.execution a").click()
+    c.wait(lambda _: c.shown("#execution-status") is not None and c.shown("#execution-status").text == "completed",
+           "the execution to complete (its page refreshes itself)")
+    entries = [e.text for e in c.driver.find_elements(By.CSS_SELECTOR, "#execution-log li.log")]
+    for expected in ("email", "Condition", "Added tag 'P2P graduate'"):
+        check(any(expected in e for e in entries), f"the execution's log has no {expected!r}: {entries!r}")
+    check("P2P graduate" in contact_json(c)["tags"], "the tag the canvas's node adds is not on Ada")
 
 
 # --- campaigns ---------------------------------------------------------------------------------
@@ -737,6 +819,8 @@ STEPS = [
     ("canvas-error", step_canvas_error),
     ("canvas-simulate", step_canvas_simulate),
     ("new-automation", step_new_automation),
+    ("canvas-build", step_canvas_build),
+    ("canvas-run", step_canvas_run),
     ("campaign-wizard", step_campaign_wizard),
     ("campaign-send", step_campaign_send),
     ("campaign-chart", step_campaign_chart),
@@ -759,7 +843,7 @@ PAGE_SHOTS = {
     "list-save": "lists.png",
     "automation": "automation.png",
     "execution-log": "execution.png",
-    "canvas": "canvas.png",
+    "canvas-build": "canvas.png",
     "campaign-wizard": "campaign-wizard.png",
     "campaign-chart": "campaign.png",
     "messages": "messages.png",

@@ -108,7 +108,7 @@ import Testing
             let html = String(buffer: page.body)
             #expect(!html.contains("<script>"), "no inline script")
             let names = html.matches(of: /\/console\/([a-z]+\.[0-9a-f]{12}\.(?:js|css))/).map { String($0.1) }
-            #expect(names.count == 10)
+            #expect(names.count == 11)
             for name in names {
                 let file = try await client.execute(uri: "/console/\(name)", method: .get)
                 #expect(file.status == .ok && file.headers[.cacheControl]?.contains("immutable") == true)

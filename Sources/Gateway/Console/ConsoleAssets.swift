@@ -22,6 +22,7 @@ enum ConsoleAssets {
         ("lists.js", "text/javascript; charset=utf-8", PackageResources.lists_js),
         ("automations.js", "text/javascript; charset=utf-8", PackageResources.automations_js),
         ("canvas.js", "text/javascript; charset=utf-8", PackageResources.canvas_js),
+        ("nodeforms.js", "text/javascript; charset=utf-8", PackageResources.nodeforms_js),
         ("campaigns.js", "text/javascript; charset=utf-8", PackageResources.campaigns_js),
         ("ledger.js", "text/javascript; charset=utf-8", PackageResources.ledger_js),
         ("settings.js", "text/javascript; charset=utf-8", PackageResources.settings_js),

@@ -124,20 +124,27 @@ function renderAutomation(id) {
   load();
 }
 
+// An execution and its step log, refreshed every 2 s while it runs or waits.
 async function renderExecution(id) {
   const section = el("section", { id: "execution" }, el("p", { class: "status" }, "Loading…"));
   show(section);
-  try {
-    const x = await api("GET", "/v1/executions/" + encodeURIComponent(id));
+  async function load() {
+    let x;
+    try {
+      x = await api("GET", "/v1/executions/" + encodeURIComponent(id));
+    } catch (problem) {
+      section.replaceChildren(el("h1", {}, "Execution " + id), el("p", { class: "error", role: "alert" },
+        problem.status === 404 ? "There is no such execution." : "Could not load it: " + problem.message));
+      return;
+    }
     section.replaceChildren(
       el("p", {}, el("a", { href: href("automations", x.automation_id) }, "← Automation " + x.automation_id)),
       el("h1", {}, "Execution " + x.id + " · " + x.contact_email),
       el("p", {}, "Status: ", el("strong", { id: "execution-status" }, x.status), x.wake_up_at ? " · wakes " : "", x.wake_up_at ? when(x.wake_up_at) : ""),
-      el("ol", { id: "execution-log", class: "timeline" }, ...x.logs.map((log) => el("li", { class: "log" },
+      el("ol", { id: "execution-log", class: "timeline" }, ...x.logs.map((log) => el("li", { class: "log", "data-node": log.node_id || "" },
         when(log.at), " ", el("strong", {}, log.node_id || "—"), " ", el("span", { class: "status" }, log.action + " · " + log.outcome),
         " ", el("span", { class: "message" }, log.message)))));
-  } catch (problem) {
-    section.replaceChildren(el("h1", {}, "Execution " + id), el("p", { class: "error", role: "alert" },
-      problem.status === 404 ? "There is no such execution." : "Could not load it: " + problem.message));
+    if (x.status === "running" || x.status === "waiting") every(2000, load);
   }
+  load();
 }

@@ -36,6 +36,7 @@ async function renderCanvas(id) {
   graph.edges = graph.edges || [];
   let selected = null;
   let connecting = null; // {source, handle} while a connection is drawn
+  let pending = null; // applies the side panel's form to its node; Save applies it first
 
   const board = el("div", { id: "canvas-board", class: "board" });
   const svg = svgEl("svg", { class: "edges" });
@@ -100,7 +101,9 @@ async function renderCanvas(id) {
   function draw() {
     for (const old of board.querySelectorAll(".node")) old.remove();
     for (const node of graph.nodes) board.append(nodeView(node));
-    svg.replaceChildren(...graph.edges.map((edge) => {
+    const arrow = svgEl("defs", {}, svgEl("marker", { id: "edge-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7,
+      markerHeight: 7, orient: "auto-start-reverse" }, svgEl("path", { d: "M0,0 L10,5 L0,10 z", class: "edge-arrow" })));
+    svg.replaceChildren(arrow, ...graph.edges.map((edge) => {
       const source = graph.nodes.find((n) => n.id === edge.source);
       const target = graph.nodes.find((n) => n.id === edge.target);
       if (!source || !target) return document.createComment("dangling edge");
@@ -108,7 +111,7 @@ async function renderCanvas(id) {
       const b = handlePoint(target, "in");
       const middle = (a.y + b.y) / 2;
       return svgEl("path", {
-        d: `M${a.x},${a.y} C${a.x},${middle} ${b.x},${middle} ${b.x},${b.y}`, class: "edge",
+        d: `M${a.x},${a.y} C${a.x},${middle} ${b.x},${middle} ${b.x},${b.y}`, class: "edge", "marker-end": "url(#edge-arrow)",
         "data-edge": edge.source + ">" + edge.target + (edge.sourceHandle ? ":" + edge.sourceHandle : ""),
       });
     }));
@@ -121,7 +124,7 @@ async function renderCanvas(id) {
   function nodeView(node) {
     const info = NODE_TYPES[node.type] || { label: node.type, handles: ["out"] };
     const view = el("div", { class: "node" + (node.id === selected ? " selected" : ""), "data-node": node.id, tabindex: 0 },
-      el("div", { class: "node-type" }, info.label), el("div", { class: "node-label" }, (node.data && node.data.label) || node.id));
+      el("div", { class: "node-type" }, info.label + summary(node)), el("div", { class: "node-label" }, (node.data && node.data.label) || node.id));
     view.style.left = node.position.x + "px";
     view.style.top = node.position.y + "px";
     if (info.target !== false) {
@@ -178,27 +181,24 @@ async function renderCanvas(id) {
     draw();
   }
 
-  // The side panel: the selected node's label and data (as JSON: every node type's fields, with
-  // the server as the judge), and delete.
+  // The side panel: the selected node's form (nodeforms.js), apply, and delete.
   function drawPanel() {
     const node = graph.nodes.find((n) => n.id === selected);
+    pending = null;
     if (!node) {
       panel.replaceChildren(el("h2", {}, "Node"), el("p", { class: "status" }, "Drag a node from the palette, or select one."));
       return;
     }
-    const label = el("input", { id: "node-label", value: (node.data && node.data.label) || "" });
-    const data = el("textarea", { id: "node-data", rows: 10 });
-    const rest = Object.assign({}, node.data);
-    delete rest.label;
-    data.value = JSON.stringify(rest, null, 2);
-    const problem = el("p", { class: "error", role: "alert" });
+    const form = nodeForm(node);
+    pending = () => { node.data = form.read(); };
+    const problem = el("p", { id: "node-error", class: "error", role: "alert" });
     problem.hidden = true;
-    const apply = el("button", { id: "apply-node", type: "button" }, "Apply");
-    apply.addEventListener("click", () => {
+    const apply = el("button", { id: "apply-node", type: "submit" }, "Apply");
+    const edit = el("form", { id: "node-form", novalidate: true }, form.view, problem);
+    edit.addEventListener("submit", (event) => {
+      event.preventDefault();
       try {
-        const parsed = JSON.parse(data.value || "{}");
-        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("the data must be a JSON object");
-        node.data = Object.assign(label.value ? { label: label.value } : {}, parsed);
+        node.data = form.read();
         draw();
       } catch (e) {
         problem.textContent = e.message;
@@ -212,16 +212,22 @@ async function renderCanvas(id) {
       selected = null;
       draw();
     });
-    panel.replaceChildren(el("h2", {}, node.type + " · " + node.id),
-      el("label", { for: "node-label" }, "Label"), label,
-      el("label", { for: "node-data" }, "Data (JSON)"), data, problem,
-      el("div", { class: "inline" }, apply, remove));
+    edit.append(el("div", { class: "inline" }, apply, remove));
+    panel.replaceChildren(el("h2", {}, ((NODE_TYPES[node.type] || {}).label || node.type) + " · " + node.id), edit);
   }
 
   save.addEventListener("click", async () => {
     error.hidden = true;
     for (const view of board.querySelectorAll(".node.invalid")) view.classList.remove("invalid");
     result.textContent = "Saving…";
+    try {
+      if (pending) pending();
+    } catch (problem) {
+      result.textContent = "";
+      error.textContent = "The selected node's form: " + problem.message;
+      error.hidden = false;
+      return;
+    }
     try {
       // The whole definition: PUT replaces it, so what the canvas does not edit goes back as read.
       const body = { name: automation.name, graph };
@@ -239,6 +245,18 @@ async function renderCanvas(id) {
     }
   });
   draw();
+}
+
+// What a node does, in a few words beside its type: " · course.completed", " · 2 days".
+function summary(node) {
+  const d = node.data || {};
+  const plural = (n, unit) => n + " " + (n === 1 ? unit.slice(0, -1) : unit);
+  const unit = ["days", "hours", "minutes", "seconds"].find((u) => typeof d[u] === "number");
+  const words = {
+    trigger: d.event, send_email: d.subject, add_tag: d.tag, remove_tag: d.tag, wait_for_event: d.event,
+    delay: unit ? plural(d[unit], unit) : d.until ? "until " + d.until : "", webhook: d.url,
+  }[node.type];
+  return typeof words === "string" && words ? " · " + words : "";
 }
 
 // Simulate: an event through the saved graph on the virtual clock (nothing is written), the
