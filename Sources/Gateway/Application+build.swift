@@ -170,6 +170,7 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
     DirectoryRoutes(store: store, clock: clock).register(on: routes)
     ImportRoutes(store: store, clock: clock).register(on: routes)
     HealthRoutes(store: store, metrics: metrics, senderStatus: dependencies.senderStatus).register(on: routes)
+    InstanceRoutes(configuration: dependencies.configuration, senderStatus: dependencies.senderStatus).register(on: routes)
     UnsubscribeRoutes(store: store, key: dependencies.unsubscribeKey, clock: clock).register(on: routes)
     ConsoleRoutes(
         store: store, authenticator: authenticator, clock: clock,
