@@ -309,21 +309,6 @@ public final class PostgresStore: Store, GroupCommittingStore {
         }
     }
 
-    public func createAPIKey(name: String, keyHash: String, at time: Timestamp) async throws {
-        try await mapped { [self] in
-            try await client.query(
-                "INSERT INTO api_keys (name, key_hash, created_at) VALUES (\(name), \(keyHash), cortex_ts(\(time.microseconds)))",
-                logger: logger)
-        }
-    }
-
-    public func apiKeyExists(keyHash: String) async throws -> Bool {
-        try await mapped { [self] in
-            try await client.query("SELECT 1 FROM api_keys WHERE key_hash = \(keyHash)", logger: logger)
-                .decode(Int32.self).first { _ in true } != nil
-        }
-    }
-
     /// Runs `body` within the operation timeout, turning PostgreSQL and connection failures into
     /// `StoreError`, so callers above Engine never see PostgresNIO's types and never wait long.
     /// `limit` is for background work whose size the data sets (a campaign's fan-out), not for

@@ -288,19 +288,4 @@ public final class SQLiteStore: Store, GroupCommittingStore {
                 lastActivityAt: (row["last_activity_at"] as Int64?).map(Timestamp.init(microseconds:)))
         }
     }
-
-    public func createAPIKey(name: String, keyHash: String, at time: Timestamp) async throws {
-        try await write { db in
-            try db.execute(
-                sql: "INSERT INTO api_keys (name, key_hash, created_at) VALUES (?, ?, ?)",
-                arguments: [name, keyHash, time.microseconds])
-        }
-    }
-
-    public func apiKeyExists(keyHash: String) async throws -> Bool {
-        try await read { db in
-            try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT 1 FROM api_keys WHERE key_hash = ?"), arguments: [keyHash]) != nil
-        }
-    }
 }
