@@ -167,6 +167,7 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
         store: store, simulation: AutomationSimulation(store: store, defaultFrom: dependencies.configuration.mailFrom), clock: clock
     ).register(on: routes)
     ExecutionRoutes(store: store, clock: clock).register(on: routes)
+    APIKeyRoutes(store: store, configuredKeys: dependencies.configuration.apiKeys.count, clock: clock).register(on: routes)
     DirectoryRoutes(store: store, clock: clock).register(on: routes)
     ImportRoutes(store: store, clock: clock).register(on: routes)
     HealthRoutes(store: store, metrics: metrics, senderStatus: dependencies.senderStatus).register(on: routes)

@@ -161,7 +161,7 @@ import CortexTestSupport
     func apiKeysAreFoundByHash(backend: StoreBackend) async throws {
         try await backend.withStore { store in
         #expect(try await store.apiKeyExists(keyHash: "abc") == false)
-        try await store.createAPIKey(name: "shop", keyHash: "abc", at: .at("2026-11-26T00:00:00Z"))
+        try await store.createAPIKey(name: "shop", keyHash: "abc", hint: nil, at: .at("2026-11-26T00:00:00Z"))
         #expect(try await store.apiKeyExists(keyHash: "abc"))
         #expect(try await store.apiKeyExists(keyHash: "abd") == false)
         }

@@ -23,7 +23,7 @@ import CortexTestSupport
     /// A store holding one delivery with one activity and one contact, and one API key.
     static func seeded(_ store: any Store) async throws -> any GroupCommittingStore {
         _ = try await store.ingest(delivery(id: "msg_1"), activities: [activity(email: "ada@example.com")])
-        try await store.createAPIKey(name: "first", keyHash: "hash-1", at: time)
+        try await store.createAPIKey(name: "first", keyHash: "hash-1", hint: nil, at: time)
         return try #require(store as? any GroupCommittingStore)
     }
 
@@ -31,7 +31,7 @@ import CortexTestSupport
     func aRepeatedUniqueKeyIsAConflict(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             _ = try await Self.seeded(store)
-            #expect(await Self.failure { try await store.createAPIKey(name: "again", keyHash: "hash-1", at: Self.time) } == .conflict)
+            #expect(await Self.failure { try await store.createAPIKey(name: "again", keyHash: "hash-1", hint: nil, at: Self.time) } == .conflict)
             #expect(try await store.apiKeyExists(keyHash: "hash-1"))
         }
     }

@@ -41,7 +41,7 @@ import Testing
 
     @Test func aKeyMadeWithTheCLIHashIsAccepted() async throws {
         let app = try await TestApp.make { $0.apiKeys = [] }
-        try await app.store.createAPIKey(name: "shop", keyHash: APIKeyAuthenticator.hashHex("ck_stored"), at: TestApp.start)
+        try await app.store.createAPIKey(name: "shop", keyHash: APIKeyAuthenticator.hashHex("ck_stored"), hint: nil, at: TestApp.start)
         try await app.test { client in
             let response = try await client.execute(
                 uri: "/v1/events", method: .post, headers: [.authorization: "Bearer ck_stored"], body: .init(Self.body))

@@ -54,15 +54,20 @@ public struct NewActivity: Sendable, Equatable {
     }
 }
 
-/// Which activities to list, newest first.
+/// Which activities to list, newest first: by `occurred_at`, then by id, so the order is total.
 public struct ActivityQuery: Sendable, Equatable {
     public var email: EmailAddress?
     public var type: String?
     public var limit: Int
+    /// Only activities after this one in that order (the previous page's last): older, or as old
+    /// with a lower id. The store fails with `StoreError.notFound` when no activity has this id
+    /// (erased with its contact, or removed by a replay) rather than guess where to go on.
+    public var before: Int64?
 
-    public init(email: EmailAddress? = nil, type: String? = nil, limit: Int = 50) {
+    public init(email: EmailAddress? = nil, type: String? = nil, limit: Int = 50, before: Int64? = nil) {
         self.email = email
         self.type = type
         self.limit = limit
+        self.before = before
     }
 }

@@ -98,15 +98,18 @@ public enum EmailOutcome: Sendable, Equatable {
     case hold(reason: String, retryAt: Timestamp)
 }
 
-/// Which ledger rows to list, newest first.
+/// Which ledger rows to list, newest first (by id).
 public struct EmailJobQuery: Sendable, Equatable {
     public var email: EmailAddress?
     public var status: EmailStatus?
     public var limit: Int
+    /// Only rows with an id below this (the previous page's last).
+    public var before: Int64?
 
-    public init(email: EmailAddress? = nil, status: EmailStatus? = nil, limit: Int = 50) {
+    public init(email: EmailAddress? = nil, status: EmailStatus? = nil, limit: Int = 50, before: Int64? = nil) {
         self.email = email
         self.status = status
         self.limit = limit
+        self.before = before
     }
 }

@@ -111,15 +111,18 @@ public struct InboundEvent: Sendable, Equatable {
     }
 }
 
-/// Which archived deliveries to list, newest first.
+/// Which archived deliveries to list, newest first (by id).
 public struct InboundQuery: Sendable, Equatable {
     public var source: String?
     public var verdict: InboundVerdict?
     public var limit: Int
+    /// Only deliveries with an id below this (the previous page's last).
+    public var before: Int64?
 
-    public init(source: String? = nil, verdict: InboundVerdict? = nil, limit: Int = 50) {
+    public init(source: String? = nil, verdict: InboundVerdict? = nil, limit: Int = 50, before: Int64? = nil) {
         self.source = source
         self.verdict = verdict
         self.limit = limit
+        self.before = before
     }
 }

@@ -54,12 +54,3 @@ public protocol SuppressionRepository: Sendable {
     /// Lifts a suppression by hand; false when the address was not suppressed.
     func liftSuppression(email: EmailAddress) async throws -> Bool
 }
-
-/// API keys made with `cortex keys create`, kept as hashes.
-public protocol APIKeyRepository: Sendable {
-    /// Stores an API key's SHA-256 hash (hex); the key itself is never stored.
-    func createAPIKey(name: String, keyHash: String, at time: Timestamp) async throws
-
-    /// Whether a stored API key has this SHA-256 hash (hex).
-    func apiKeyExists(keyHash: String) async throws -> Bool
-}

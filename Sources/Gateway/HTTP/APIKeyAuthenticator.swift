@@ -5,7 +5,7 @@ import HTTPTypes
 import Hummingbird
 
 /// Checks a `/v1/*` request: `Authorization: Bearer <key>` against `CORTEX_API_KEYS` and the
-/// keys made with `cortex keys create`, or else the console's session cookie (ENGINE.md §6),
+/// stored keys not revoked (`cortex keys create`, `POST /v1/keys`), or else the console's session cookie (ENGINE.md §6),
 /// whose writes must also carry the session's `X-CSRF-Token`.
 ///
 /// Only SHA-256 hashes are kept in memory and in the database; configured keys are compared by

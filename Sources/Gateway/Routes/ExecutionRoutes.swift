@@ -26,20 +26,10 @@ struct ExecutionRoutes {
                 }
                 query.status = status
             }
-            if let raw = parameters["cursor"] {
-                guard let before = Int64(raw), before > 0 else { throw APIError.invalidParameter("cursor", "must be a cursor from next_cursor") }
-                query.before = before
-            }
+            query.before = try CursorPage.cursor(parameters)
             let limit = query.limit
             query.limit += 1
-            let rows = try await store.executions(query)
-            let page = rows.prefix(limit)
-            return JSONResponse.make(
-                .ok,
-                .object([
-                    "data": .array(page.map(Self.json)),
-                    "next_cursor": rows.count > limit ? (page.last.map { .string(String($0.id)) } ?? .null) : .null,
-                ]))
+            return JSONResponse.make(.ok, CursorPage.json(try await store.executions(query), limit: limit, id: \.id, Self.json))
         }
         routes.add(.get, "/v1/executions/{id}") { _, context in
             let execution = try await found(try PathID.parse(context, "execution"))

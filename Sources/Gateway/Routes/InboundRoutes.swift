@@ -20,8 +20,10 @@ struct InboundRoutes {
                 }
                 query.verdict = verdict
             }
-            let events = try await store.inboundEvents(query)
-            return JSONResponse.make(.ok, .object(["data": .array(events.map(ResourceJSON.inbound))]))
+            query.before = try CursorPage.cursor(parameters)
+            let limit = query.limit
+            query.limit += 1
+            return JSONResponse.make(.ok, CursorPage.json(try await store.inboundEvents(query), limit: limit, id: \.id, ResourceJSON.inbound))
         }
         routes.add(.post, "/v1/inbound/{id}/replay") { request, context in
             try await replay(try PathID.parse(context, "archived delivery"))

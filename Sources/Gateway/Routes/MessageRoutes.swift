@@ -69,8 +69,11 @@ struct MessageRoutes {
                 }
                 query.status = status
             }
-            let jobs = try await store.emailJobs(query)
-            return JSONResponse.make(.ok, .object(["data": .array(jobs.map { ResourceJSON.message($0, duplicate: nil) })]))
+            query.before = try CursorPage.cursor(parameters)
+            let limit = query.limit
+            query.limit += 1
+            return JSONResponse.make(
+                .ok, CursorPage.json(try await store.emailJobs(query), limit: limit, id: \.id) { ResourceJSON.message($0, duplicate: nil) })
         }
     }
 }

@@ -8,9 +8,18 @@ struct ReadRoutes {
 
     func register(on routes: RouteRegistrar) {
         routes.add(.get, "/v1/activities") { request, _ in
-            let query = try activityQuery(request)
-            let activities = try await store.activities(query)
-            return JSONResponse.make(.ok, .object(["data": .array(activities.map(ResourceJSON.activity))]))
+            var query = try activityQuery(request)
+            let limit = query.limit
+            query.limit += 1
+            let activities: [Activity]
+            do {
+                activities = try await store.activities(query)
+            } catch let error as StoreError where error.kind == .notFound && query.before != nil {
+                // The cursor's activity is gone (erased with its contact, or removed by a replay):
+                // the feed's order has no place to go on from, so say so instead of ending early.
+                throw APIError.invalidParameter("cursor", "names an activity that no longer exists; start again without a cursor")
+            }
+            return JSONResponse.make(.ok, CursorPage.json(activities, limit: limit, id: \.id, ResourceJSON.activity))
         }
         routes.add(.get, "/v1/contacts/{email}") { request, context in
             let email = try PathEmail.parse(context.parameters.get("email"))
@@ -34,6 +43,7 @@ struct ReadRoutes {
             query.type = type
         }
         query.limit = try ListLimit.parse(parameters["limit"])
+        query.before = try CursorPage.cursor(parameters)
         return query
     }
 }

@@ -53,6 +53,17 @@ enum ResourceJSON {
         ])
     }
 
+    /// A stored API key: never the key nor its hash.
+    static func apiKey(_ key: APIKey) -> JSON {
+        .object([
+            "id": .int(key.id),
+            "name": .string(key.name),
+            "hint": key.hint.map(JSON.string) ?? .null,
+            "created_at": .string(RFC3339.format(key.createdAt)),
+            "revoked_at": key.revokedAt.map { .string(RFC3339.format($0)) } ?? .null,
+        ])
+    }
+
     /// An archived delivery. The body is shown as text when it is UTF-8, else as base64; both are
     /// null once the body is pruned. `body_length` is the bytes received, more than shown when
     /// only a rejected body's prefix is kept (`body_truncated`).

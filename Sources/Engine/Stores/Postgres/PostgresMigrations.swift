@@ -343,6 +343,16 @@ enum PostgresMigrations {
                 "CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at)",
             ]
         ),
+        (
+            // A key is revoked, not deleted, so the list still says which keys existed and when
+            // each stopped working. The hint (the key's last 4 characters) tells keys apart; keys
+            // made before it was kept have none.
+            "v16_api_key_revocation",
+            [
+                "ALTER TABLE api_keys ADD COLUMN revoked_at timestamptz",
+                "ALTER TABLE api_keys ADD COLUMN hint text",
+            ]
+        ),
     ]
 
     /// Applies every pending migration in one transaction under the advisory lock.

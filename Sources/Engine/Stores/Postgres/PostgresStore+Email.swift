@@ -226,6 +226,7 @@ extension PostgresStore {
                 SELECT \(unescaped: Self.emailColumns) FROM email_jobs
                 WHERE (\(email)::text IS NULL OR recipient = \(email))
                   AND (\(status)::text IS NULL OR status = \(status))
+                  AND (\(query.before)::bigint IS NULL OR id < \(query.before))
                 ORDER BY id DESC LIMIT \(query.limit)
                 """, logger: logger
             ).decode(EmailRow.self).collectAll()

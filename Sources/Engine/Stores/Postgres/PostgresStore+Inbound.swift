@@ -63,6 +63,7 @@ extension PostgresStore {
                 SELECT \(unescaped: Self.inboundColumns) FROM inbound_events
                 WHERE (\(query.source)::text IS NULL OR source = \(query.source))
                   AND (\(verdict)::text IS NULL OR verdict = \(verdict))
+                  AND (\(query.before)::bigint IS NULL OR id < \(query.before))
                 ORDER BY id DESC
                 LIMIT \(query.limit)
                 """, logger: logger

@@ -254,13 +254,22 @@ public final class PostgresStore: Store, GroupCommittingStore {
         // NULL parameters switch a filter off, so one statement serves every combination.
         let email = query.email?.value
         let rows = try await mapped { [self] in
-            try await client.query(
+            // The feed is ordered by (occurred_at, id): a page goes on after its last row's pair.
+            var beforeAt: Int64?
+            if let before = query.before {
+                beforeAt = try await client.query(
+                    "SELECT cortex_us(occurred_at) FROM crm_activities WHERE id = \(before)", logger: logger
+                ).decode(Int64.self).first { _ in true }
+                guard beforeAt != nil else { throw StoreError.notFound("no activity \(before) to page after") }
+            }
+            return try await client.query(
                 """
                 SELECT id, type, contact_email, cortex_us(occurred_at), cortex_us(received_at), source,
                        source_event_id, metadata::text
                 FROM crm_activities
                 WHERE (\(email)::text IS NULL OR contact_email = \(email))
                   AND (\(query.type)::text IS NULL OR type = \(query.type))
+                  AND (\(beforeAt)::bigint IS NULL OR (occurred_at, id) < (cortex_ts(\(beforeAt)), \(query.before)::bigint))
                 ORDER BY occurred_at DESC, id DESC
                 LIMIT \(query.limit)
                 """, logger: logger
@@ -306,21 +315,6 @@ public final class PostgresStore: Store, GroupCommittingStore {
                     status: ConsentStatus(rawValue: row.7) ?? .unknown, at: row.8.map(Timestamp.init(microseconds:)),
                     source: row.9),
                 lastActivityAt: row.10.map(Timestamp.init(microseconds:)))
-        }
-    }
-
-    public func createAPIKey(name: String, keyHash: String, at time: Timestamp) async throws {
-        try await mapped { [self] in
-            try await client.query(
-                "INSERT INTO api_keys (name, key_hash, created_at) VALUES (\(name), \(keyHash), cortex_ts(\(time.microseconds)))",
-                logger: logger)
-        }
-    }
-
-    public func apiKeyExists(keyHash: String) async throws -> Bool {
-        try await mapped { [self] in
-            try await client.query("SELECT 1 FROM api_keys WHERE key_hash = \(keyHash)", logger: logger)
-                .decode(Int32.self).first { _ in true } != nil
         }
     }
 

@@ -13,6 +13,12 @@ struct SQLiteFilter {
         _ = arguments.append(contentsOf: [value])
     }
 
+    /// Adds `condition` with its `?` placeholders bound to `values`, in order.
+    mutating func add(_ condition: String, _ values: [(any DatabaseValueConvertible)?]) {
+        conditions.append(condition)
+        _ = arguments.append(contentsOf: StatementArguments(values))
+    }
+
     var clause: String {
         conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
     }

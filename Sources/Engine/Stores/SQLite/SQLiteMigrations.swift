@@ -296,6 +296,16 @@ enum SQLiteMigrations {
                     CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
                     """)
         }
+        migrator.registerMigration("v16_api_key_revocation") { db in
+            // A key is revoked, not deleted, so the list still says which keys existed and when
+            // each stopped working. The hint (the key's last 4 characters) tells keys apart; keys
+            // made before it was kept have none.
+            try db.execute(
+                sql: """
+                    ALTER TABLE api_keys ADD COLUMN revoked_at INTEGER;
+                    ALTER TABLE api_keys ADD COLUMN hint TEXT;
+                    """)
+        }
         return migrator
     }
 }

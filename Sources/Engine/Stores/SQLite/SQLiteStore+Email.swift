@@ -158,6 +158,7 @@ extension SQLiteStore {
         var filter = SQLiteFilter()
         filter.equals("recipient", query.email?.value)
         filter.equals("status", query.status?.rawValue)
+        if let before = query.before { filter.add("id < ?", [before]) }
         let sql = "SELECT \(Self.emailColumns) FROM email_jobs \(filter.clause) ORDER BY id DESC LIMIT ?"
         let arguments = filter.arguments(limit: query.limit)
         return try await read { db in

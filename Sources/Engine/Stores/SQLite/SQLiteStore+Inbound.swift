@@ -55,6 +55,7 @@ extension SQLiteStore {
         var filter = SQLiteFilter()
         filter.equals("source", query.source)
         filter.equals("verdict", query.verdict?.rawValue)
+        if let before = query.before { filter.add("id < ?", [before]) }
         let sql = "SELECT \(Self.inboundColumns) FROM inbound_events \(filter.clause) ORDER BY id DESC LIMIT ?"
         let finalArguments = filter.arguments(limit: query.limit)
         return try await read { db in

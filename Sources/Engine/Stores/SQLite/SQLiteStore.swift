@@ -236,16 +236,24 @@ public final class SQLiteStore: Store, GroupCommittingStore {
     }
 
     public func activities(_ query: ActivityQuery) async throws -> [Activity] {
-        var filter = SQLiteFilter()
-        filter.equals("contact_email", query.email?.value)
-        filter.equals("type", query.type)
-        let sql = """
-            SELECT id, type, contact_email, occurred_at, received_at, source, source_event_id, metadata
-            FROM crm_activities \(filter.clause) ORDER BY occurred_at DESC, id DESC LIMIT ?
-            """
-        let finalArguments = filter.arguments(limit: query.limit)
-        return try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: finalArguments).compactMap { row in
+        try await read { db in
+            var filter = SQLiteFilter()
+            filter.equals("contact_email", query.email?.value)
+            filter.equals("type", query.type)
+            if let before = query.before {
+                // The feed is ordered by (occurred_at, id): a page goes on after its last row's pair,
+                // read in the same snapshot as the page itself.
+                guard
+                    let occurredAt = try Int64.fetchOne(
+                        db, sql: "SELECT occurred_at FROM crm_activities WHERE id = ?", arguments: [before])
+                else { throw StoreError.notFound("no activity \(before) to page after") }
+                filter.add("(occurred_at, id) < (?, ?)", [occurredAt, before])
+            }
+            let sql = """
+                SELECT id, type, contact_email, occurred_at, received_at, source, source_event_id, metadata
+                FROM crm_activities \(filter.clause) ORDER BY occurred_at DESC, id DESC LIMIT ?
+                """
+            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: filter.arguments(limit: query.limit)).compactMap { row in
                 guard let email = EmailAddress(row["contact_email"] as String) else { return nil }
                 return Activity(
                     id: row["id"], type: row["type"], contactEmail: email,
@@ -286,21 +294,6 @@ public final class SQLiteStore: Store, GroupCommittingStore {
                     status: ConsentStatus(rawValue: row["consent_status"]) ?? .unknown,
                     at: (row["consent_at"] as Int64?).map(Timestamp.init(microseconds:)), source: row["consent_source"]),
                 lastActivityAt: (row["last_activity_at"] as Int64?).map(Timestamp.init(microseconds:)))
-        }
-    }
-
-    public func createAPIKey(name: String, keyHash: String, at time: Timestamp) async throws {
-        try await write { db in
-            try db.execute(
-                sql: "INSERT INTO api_keys (name, key_hash, created_at) VALUES (?, ?, ?)",
-                arguments: [name, keyHash, time.microseconds])
-        }
-    }
-
-    public func apiKeyExists(keyHash: String) async throws -> Bool {
-        try await read { db in
-            try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT 1 FROM api_keys WHERE key_hash = ?"), arguments: [keyHash]) != nil
         }
     }
 }
