@@ -361,6 +361,33 @@ def step_filter(c):
            f"tr.activity data-id={c.activity_id} to be back once the filter is cleared")
 
 
+def step_feed_paging(c):
+    # 55 events of one type: the feed shows the newest 50, "Load older" the other 5 (no row
+    # twice, live updates paused), "Back to live" the newest page again.
+    for n in range(55):
+        answer = c.request("POST", "/v1/events", c.bearer(),
+                           {"type": "paging.check", "data": {"email": f"page{n}@example.com"}})
+        check(answer.status == 202, f"POST /v1/events answered {answer!r}")
+    field = c.wait_shown("input#activity-type")
+    c.type_into(field, "paging.check")
+    c.wait(lambda _: len(c.driver.find_elements(By.CSS_SELECTOR, "#activity-feed tr.activity")) == 50
+           and c.shown("button#activity-older") is not None, "the newest 50 and a 'Load older' button")
+    c.wait_shown("button#activity-older").click()
+    c.wait(lambda _: len(c.driver.find_elements(By.CSS_SELECTOR, "#activity-feed tr.activity")) == 55, "all 55 after 'Load older'")
+    ids = [r.get_attribute("data-id") for r in c.driver.find_elements(By.CSS_SELECTOR, "#activity-feed tr.activity")]
+    check(len(set(ids)) == 55 and ids == sorted(ids, key=int, reverse=True), f"the feed's rows are not each once, newest first: {ids!r}")
+    check(c.shown("button#activity-older") is None, "'Load older' is offered past the last page")
+    check("paused" in c.wait_shown("#activity-status").text, "the feed does not say its live updates are paused")
+    # For longer than one refresh the older rows stay (an absence of change, watched for a bound).
+    until = time.monotonic() + 2.5
+    while time.monotonic() < until:
+        check(len(c.driver.find_elements(By.CSS_SELECTOR, "#activity-feed tr.activity")) == 55, "a refresh dropped the older rows")
+        time.sleep(0.2)
+    c.wait_shown("button#activity-live").click()
+    c.wait(lambda _: len(c.driver.find_elements(By.CSS_SELECTOR, "#activity-feed tr.activity")) == 50, "the newest 50 again")
+    c.type_into(field, "")
+
+
 def step_reload_keeps_session(c):
     c.driver.execute_script("window.cortexConsoleTestMark = true;")
     c.driver.refresh()
@@ -696,6 +723,30 @@ def step_canvas_run(c):
     check("P2P graduate" in contact_json(c)["tags"], "the tag the canvas's node adds is not on Ada")
 
 
+def step_canvas_keyboard(c):
+    # Without a mouse: a palette item pressed with Enter adds its node, the side panel's form
+    # and "Then" selects connect it, and the save goes through.
+    c.driver.get(f"{c.base}/#/canvas/{c.built_id}")
+    c.wait_shown('.node[data-node="add_tag-1"]')
+    c.wait_shown('.palette-item[data-type="remove_tag"]').send_keys(Keys.ENTER)
+    c.wait_shown('.node.selected[data-node="remove_tag-1"]')
+    c.type_into(c.wait_shown("#node-field-tag"), "Student")
+    Select(c.wait_shown("select#node-next-out")).select_by_value("exit-1")
+    c.wait(lambda _: c.driver.find_elements(By.CSS_SELECTOR, 'path.edge[data-edge="remove_tag-1>exit-1"]'), "the edge made with the select")
+    node = c.wait_shown('.node[data-node="add_tag-1"]')
+    node.send_keys(Keys.ENTER)
+    c.wait_shown('.node.selected[data-node="add_tag-1"]')
+    Select(c.wait_shown("select#node-next-out")).select_by_value("remove_tag-1")
+    c.wait_shown("button#save-graph").send_keys(Keys.ENTER)
+    c.wait(lambda _: c.shown("#canvas-result") is not None and c.shown("#canvas-result").text.startswith("Saved as version"),
+           "the graph saved from the keyboard")
+    graph = c.request("GET", f"/v1/automations/{c.built_id}", c.bearer()).json()["graph"]
+    edges = {(e["source"], e["target"]) for e in graph["edges"]}
+    tags = {n["id"]: n["data"].get("tag") for n in graph["nodes"]}
+    check(("add_tag-1", "remove_tag-1") in edges and ("remove_tag-1", "exit-1") in edges, f"the saved edges: {edges!r}")
+    check(tags.get("remove_tag-1") == "Student", f"the new node's tag: {tags!r}")
+
+
 # --- campaigns ---------------------------------------------------------------------------------
 
 def step_campaign_wizard(c):
@@ -785,6 +836,13 @@ def step_messages_filter(c):
 
 def step_inbound(c):
     c.wait_shown('nav#nav a[data-page="inbound"]').click()
+    # More deliveries than a page (the feed step's 55 events and the rest): "Load more" adds the
+    # next page below, each delivery once.
+    c.wait(lambda _: len(c.driver.find_elements(By.CSS_SELECTOR, "table#inbound-table tr.delivery")) == 50, "the newest 50 deliveries")
+    c.wait_shown("button#inbound-more").click()
+    c.wait(lambda _: len(c.driver.find_elements(By.CSS_SELECTOR, "table#inbound-table tr.delivery")) > 50, "the next page of deliveries")
+    ids = [r.get_attribute("data-id") for r in c.driver.find_elements(By.CSS_SELECTOR, "table#inbound-table tr.delivery")]
+    check(len(set(ids)) == len(ids) and ids == sorted(ids, key=int, reverse=True), f"the deliveries are not each once, newest first: {ids!r}")
     row = c.wait_shown("table#inbound-table tr.delivery")
     check("accepted" in row.text, f"the newest delivery reads {row.text!r}")
     row.find_element(By.CSS_SELECTOR, "button.replay").click()
@@ -794,8 +852,54 @@ def step_inbound(c):
 
 def step_settings(c):
     c.wait_shown('nav#nav a[data-page="settings"]').click()
-    c.wait(lambda _: c.shown("#sender-state") is not None and c.shown("#sender-state").text == "ok", "the sender's state (ok)")
+    c.wait(lambda _: c.shown("#sender-state") is not None and c.shown("#sender-state").text == "sending", "the sender's state (sending)")
     check(c.wait_shown("#instance-status").text == "ready", "the instance is not shown ready")
+    check(c.wait_shown("#mail-provider").text.startswith("dry run"), "the mail provider is not shown")
+    check(c.wait_shown('#inbound-sources li[data-source="postmark"]').text == "postmark ✓", "the Postmark source is not shown on")
+
+
+def step_api_keys(c):
+    # A key made on the page works at once (curl, as an integration would use it) and stops
+    # working when it is revoked there; the page shows it once, and only its last four after.
+    c.type_into(c.wait_shown("input#new-key-name"), "Zapier")
+    c.wait_shown("form#new-key button[type=submit]").click()
+    key = c.wait_shown("#new-key-value").text
+    check(key.startswith("ck_") and len(key) > 20, f"the new key reads {key!r}")
+    row = c.wait_shown("table#keys-table tr.api-key")
+    check("Zapier" in row.text and ("ck_…" + key[-4:]) in row.text and "active" in row.text, f"the key's row reads {row.text!r}")
+
+    def status_with(secret):
+        answer = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"{c.base}/v1/instance",
+                                 "-H", f"Authorization: Bearer {secret}"], capture_output=True, text=True, timeout=WAIT, check=False)
+        return answer.stdout
+    check(status_with(key) == "200", "the new key is refused")
+    button = c.wait_shown("table#keys-table tr.api-key button.revoke")
+    button.click()
+    check(status_with(key) == "200", "one click revoked the key; it takes two")
+    c.wait_shown("table#keys-table tr.api-key button.revoke").click()
+    c.wait(lambda _: c.shown("table#keys-table tr.api-key.revoked") is not None, "the key shown revoked")
+    check(status_with(key) == "401", "the revoked key still works")
+
+
+def step_narrow_window(c):
+    # A phone-sized window: every page fits its width (wide tables scroll inside their frame),
+    # and the navigation stays reachable.
+    c.driver.set_window_size(390, 844)
+    try:
+        for page, ready in [("activity", "#activity-feed"), ("contacts", "#directory"), ("lists", "#lists"),
+                            ("automations", "#automations-table"), (f"automations/{c.built_id}", "#automation-nodes"),
+                            (f"canvas/{c.built_id}", "#canvas-board"), ("campaigns", "#campaigns-table"),
+                            (f"campaigns/{c.campaign_id}", "#campaign-chart"), ("messages", "#messages-table"),
+                            ("inbound", "#inbound-table"), ("settings", "#keys-table")]:
+            c.driver.get(f"{c.base}/#/{page}")
+            c.wait_shown(ready)
+            widths = c.driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            check(widths[0] <= widths[1], f"#/{page} is {widths[0]} px wide in a {widths[1]} px window")
+            check(c.shown('nav#nav a[data-page="settings"]') is not None, f"#/{page}: the navigation is not reachable")
+            if page == "activity" and getattr(c, "screenshots", None):
+                c.driver.save_screenshot(os.path.join(c.screenshots, "narrow.png"))
+    finally:
+        c.driver.set_window_size(1280, 900)
 
 
 STEPS = [
@@ -807,6 +911,7 @@ STEPS = [
     ("live-feed", step_live_feed),
     ("filter", step_filter),
     ("reload-keeps-session", step_reload_keeps_session),
+    ("feed-paging", step_feed_paging),
     ("directory", step_directory),
     ("contact-page", step_contact_page),
     ("tags", step_tags),
@@ -821,6 +926,7 @@ STEPS = [
     ("new-automation", step_new_automation),
     ("canvas-build", step_canvas_build),
     ("canvas-run", step_canvas_run),
+    ("canvas-keyboard", step_canvas_keyboard),
     ("campaign-wizard", step_campaign_wizard),
     ("campaign-send", step_campaign_send),
     ("campaign-chart", step_campaign_chart),
@@ -828,6 +934,8 @@ STEPS = [
     ("messages-filter", step_messages_filter),
     ("inbound", step_inbound),
     ("settings", step_settings),
+    ("api-keys", step_api_keys),
+    ("narrow-window", step_narrow_window),
     ("csrf-refused", step_csrf_refused),
     ("no-session-refused", step_no_session_refused),
     ("sign-out", step_sign_out),
@@ -848,7 +956,7 @@ PAGE_SHOTS = {
     "campaign-chart": "campaign.png",
     "messages": "messages.png",
     "inbound": "inbound.png",
-    "settings": "settings.png",
+    "api-keys": "settings.png",
 }
 
 
@@ -893,6 +1001,7 @@ def main():
         print(f"console browser test FAILED: could not start headless Chromium: {error}", file=sys.stderr)
         return 1
     c = Console(driver, arguments.base.rstrip("/"), arguments.api_key)
+    c.screenshots = arguments.screenshots
     try:
         for name, step in STEPS:
             started = time.monotonic()

@@ -35,21 +35,11 @@ struct APIKeyRoutes {
             return response
         }
         routes.add(.delete, "/v1/keys/{id}") { _, context in
-            let id = try Self.keyID(context.parameters.get("id"))
+            let id = try PathID.parse(context, "API key")
             guard let key = try await store.revokeAPIKey(id: id, at: clock.now()) else {
                 throw APIError.notFound("no API key \(id)")
             }
             return JSONResponse.make(.ok, ResourceJSON.apiKey(key))
         }
-    }
-
-    /// The `{id}` of `/v1/keys/{id}`. Text that is no integer is the caller's mistake (400), an
-    /// integer that names no key is not found (404), as in the list's `id`s.
-    static func keyID(_ raw: String?) throws -> Int64 {
-        guard let id = raw.flatMap({ Int64($0) }) else {
-            throw APIError(.badRequest, code: "invalid_id", "an API key id is an integer, as \"id\" in GET /v1/keys")
-        }
-        guard id > 0 else { throw APIError.notFound("no API key \(id)") }
-        return id
     }
 }

@@ -64,6 +64,12 @@ function renderAutomation(id) {
   const actions = el("div", { class: "inline" });
   const nodes = el("tbody");
   const executions = el("tbody");
+  // The newest `shown` executions, refreshed live; "Load more" shows 20 more (the API's limit
+  // is 1000: past that, the executions API pages by cursor).
+  let shown = 20;
+  const more = el("button", { id: "more-executions", type: "button", class: "quiet",
+    onclick: () => { shown = Math.min(1000, shown + 20); more.disabled = true; load(); } }, "Load more");
+  more.hidden = true;
   let drawn = false;
   async function transition(action) {
     error.hidden = true;
@@ -80,7 +86,7 @@ function renderAutomation(id) {
     let runs;
     try {
       automation = await api("GET", "/v1/automations/" + encodeURIComponent(id));
-      runs = await api("GET", "/v1/executions?limit=20&automation_id=" + encodeURIComponent(id));
+      runs = await api("GET", "/v1/executions?limit=" + shown + "&automation_id=" + encodeURIComponent(id));
     } catch (problem) {
       if (!drawn) {
         section.replaceChildren(el("h1", {}, "Automation " + id), el("p", { class: "error", role: "alert" },
@@ -101,7 +107,7 @@ function renderAutomation(id) {
           nodes))),
         el("div", { class: "card" }, el("h2", {}, "Executions"), el("div", { class: "table-wrap" }, el("table", { id: "automation-executions" },
           el("thead", {}, el("tr", {}, ...["Contact", "Status", "At node", "Started"].map((t) => el("th", { scope: "col" }, t)))),
-          executions))));
+          executions)), more));
     }
     status.textContent = automation.status + " · version " + automation.version;
     const can = { draft: ["activate"], paused: ["activate"], active: ["pause"] }[automation.status] || [];
@@ -119,6 +125,8 @@ function renderAutomation(id) {
       el("td", {}, el("a", { href: href("executions", x.id) }, x.contact_email)),
       el("td", {}, x.status + (x.dry_run ? " (dry run)" : "")), el("td", {}, x.current_node_id || "—"), el("td", {}, when(x.created_at)))));
     if (!runs.data.length) executions.append(el("tr", {}, el("td", { class: "empty", colspan: 4 }, "No executions yet.")));
+    more.hidden = !runs.next_cursor || shown >= 1000;
+    more.disabled = false;
     every(2000, load);
   }
   load();

@@ -46,7 +46,8 @@ async function renderCanvas(id) {
   const result = el("span", { id: "canvas-result", class: "status", role: "status" });
   const save = el("button", { id: "save-graph", type: "button" }, "Save graph");
   const palette = el("div", { id: "canvas-palette", class: "palette", "aria-label": "Nodes to drag onto the canvas" },
-    ...Object.entries(NODE_TYPES).map(([type, info]) => el("div", { class: "palette-item", "data-type": type }, info.label)));
+    ...Object.entries(NODE_TYPES).map(([type, info]) => el("button", { type: "button", class: "palette-item", "data-type": type,
+      title: "Drag onto the canvas, or press to add below the last node" }, info.label)));
   section.replaceChildren(
     el("p", {}, el("a", { href: href("automations", id) }, "← " + automation.name)),
     el("h1", {}, "Canvas · " + automation.name),
@@ -75,6 +76,13 @@ async function renderCanvas(id) {
       document.addEventListener("pointermove", move);
       document.addEventListener("pointerup", up);
     });
+    // Without a pointer (the keyboard, a click in place): the node goes below the lowest one.
+    item.addEventListener("click", () => {
+      const lowest = graph.nodes.reduce((y, n) => Math.max(y, n.position.y + NODE_HEIGHT), 0);
+      addNode(item.dataset.type, 40, graph.nodes.length ? lowest + 40 : 40);
+      const view = board.querySelector(`.node[data-node="${CSS.escape(selected)}"]`);
+      if (view) view.focus();
+    });
   }
 
   function addNode(type, x, y) {
@@ -99,6 +107,12 @@ async function renderCanvas(id) {
   }
 
   function draw() {
+    // Leaving a node keeps what was typed in its form (applied if it reads; an input that does
+    // not, such as broken JSON, leaves the node as it was).
+    if (pending && panelFor !== selected) {
+      try { pending(); } catch (_) { /* the node keeps its data */ }
+      pending = null;
+    }
     for (const old of board.querySelectorAll(".node")) old.remove();
     for (const node of graph.nodes) board.append(nodeView(node));
     const arrow = svgEl("defs", {}, svgEl("marker", { id: "edge-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7,
@@ -150,6 +164,14 @@ async function renderCanvas(id) {
       });
       view.append(source);
     });
+    view.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      selected = node.id;
+      draw();
+      const first = panel.querySelector("input, select, textarea");
+      if (first) first.focus();
+    });
     view.addEventListener("pointerdown", (event) => {
       if (event.target.classList.contains("handle")) return;
       event.preventDefault();
@@ -172,6 +194,26 @@ async function renderCanvas(id) {
     return view;
   }
 
+  // Where each of the node's handles leads, as selects: connecting without dragging.
+  function nextSteps(node) {
+    const others = graph.nodes.filter((n) => n.id !== node.id && n.type !== "trigger");
+    return el("div", { class: "next-steps" }, ...handlesOf(node).map((handle) => {
+      const from = { source: node.id, handle: handle === "out" ? null : handle };
+      const current = graph.edges.find((e) => e.source === node.id && (e.sourceHandle || null) === from.handle);
+      const id = "node-next-" + handle;
+      const select = el("select", { id }, el("option", { value: "" }, "— nowhere —"),
+        ...others.map((n) => el("option", { value: n.id, selected: current && current.target === n.id }, ((n.data && n.data.label) || n.id) + " (" + n.id + ")")));
+      select.addEventListener("change", () => {
+        if (select.value) connect(from, select.value);
+        else {
+          graph.edges = graph.edges.filter((e) => !(e.source === from.source && (e.sourceHandle || null) === from.handle));
+          draw();
+        }
+      });
+      return el("div", { class: "field" }, el("label", { for: id }, handle === "out" ? "Then" : "Then, if " + handle), select);
+    }));
+  }
+
   function connect(from, targetID) {
     // One edge per source handle: connecting again replaces it.
     graph.edges = graph.edges.filter((e) => !(e.source === from.source && (e.sourceHandle || null) === from.handle));
@@ -182,8 +224,18 @@ async function renderCanvas(id) {
   }
 
   // The side panel: the selected node's form (nodeforms.js), apply, and delete.
+  // The form is built again only when another node is selected, so what is typed in it and not
+  // yet applied survives a move, a new edge or a click on the same node; its "Then" selects
+  // follow the graph.
+  let panelFor = null;
+  let nextSlot = null;
   function drawPanel() {
     const node = graph.nodes.find((n) => n.id === selected);
+    if (node && node.id === panelFor && nextSlot) {
+      nextSlot.replaceChildren(nextSteps(node));
+      return;
+    }
+    panelFor = node ? node.id : null;
     pending = null;
     if (!node) {
       panel.replaceChildren(el("h2", {}, "Node"), el("p", { class: "status" }, "Drag a node from the palette, or select one."));
@@ -212,7 +264,8 @@ async function renderCanvas(id) {
       selected = null;
       draw();
     });
-    edit.append(el("div", { class: "inline" }, apply, remove));
+    nextSlot = el("div", {}, nextSteps(node));
+    edit.append(nextSlot, el("div", { class: "inline" }, apply, remove));
     panel.replaceChildren(el("h2", {}, ((NODE_TYPES[node.type] || {}).label || node.type) + " · " + node.id), edit);
   }
 

@@ -157,21 +157,34 @@ async function renderContact(email) {
       el("div", { class: "card" }, el("h2", {}, "Messages"), messages)));
 
   const who = encodeURIComponent(contact.email);
-  fill(timeline, "/v1/activities?limit=100&email=" + who, (a) =>
+  fill(timeline, "/v1/activities?limit=50&email=" + who, (a) =>
     el("li", { class: "activity", "data-id": a.id }, when(a.occurred_at), " ", el("strong", { class: "type" }, a.type),
       " ", el("span", { class: "status" }, a.source)), "No activity.");
   fill(executions, "/v1/executions?limit=20&email=" + who, (x) =>
-    el("li", {}, "Automation " + x.automation_id + " · " + x.status + " · ", when(x.created_at)), "No executions.");
+    el("li", { class: "execution" }, el("a", { href: href("executions", x.id) }, "Automation " + x.automation_id),
+      " · " + x.status + " · ", when(x.created_at)), "No executions.");
   fill(messages, "/v1/messages?limit=20&email=" + who, (m) =>
     el("li", {}, (m.subject || "(rendered when sent)") + " · " + m.status + " · ", when(m.created_at)), "No messages.");
 }
 
-// Fills a list from a GET answering {data: [...]}; an error is said in the list itself.
-async function fill(list, path, item, empty) {
+// Fills a list from a GET answering {data: [...], next_cursor}; "Load more" at its end asks for
+// the next page. An error is said in the list itself.
+async function fill(list, path, item, empty, cursor) {
+  const more = list.querySelector("li.more");
+  if (more) more.remove();
   try {
-    const answer = await api("GET", path);
-    list.replaceChildren(...(answer.data.length ? answer.data.map(item) : [el("li", { class: "status" }, empty)]));
+    const answer = await api("GET", path + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+    const items = answer.data.map(item);
+    if (cursor) list.append(...items);
+    else list.replaceChildren(...(items.length ? items : [el("li", { class: "status" }, empty)]));
+    if (answer.next_cursor) {
+      list.append(el("li", { class: "more" }, el("button", { type: "button", class: "quiet", onclick: (event) => {
+        event.target.disabled = true;
+        event.target.textContent = "Loading…";
+        fill(list, path, item, empty, answer.next_cursor);
+      } }, "Load more")));
+    }
   } catch (problem) {
-    list.replaceChildren(el("li", { class: "error", role: "alert" }, "Could not load: " + problem.message));
+    list.append(el("li", { class: "error", role: "alert" }, "Could not load: " + problem.message));
   }
 }

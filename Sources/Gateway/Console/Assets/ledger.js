@@ -6,7 +6,8 @@ page({ id: "messages", title: "Messages", render: renderMessages });
 page({ id: "inbound", title: "Inbound", render: renderInbound });
 
 // A filtered table that reloads when a filter changes: filters are [{id, label, options?}],
-// columns [{title, cell(row)}]. The API answers the newest first, up to `limit`.
+// columns [{title, cell(row)}]. The API answers the newest first, `limit` at a time; "Load
+// more" asks for the next page by the answer's `next_cursor`.
 function filteredTable({ id, title, path, filters, columns, rowAttributes, emptyText, limit }) {
   const inputs = filters.map((f) => f.options
     ? el("select", { id: f.id }, el("option", { value: "" }, "any"), ...f.options.map((o) => el("option", { value: o }, o)))
@@ -15,38 +16,53 @@ function filteredTable({ id, title, path, filters, columns, rowAttributes, empty
   const error = el("p", { id: id + "-error", class: "error", role: "alert" });
   error.hidden = true;
   const body = el("tbody");
+  const more = el("button", { id: id + "-more", type: "button", class: "quiet" }, "Load more");
+  more.hidden = true;
   show(el("section", { id },
     el("h1", {}, title),
     el("div", { class: "toolbar" }, ...filters.flatMap((f, i) => [el("label", { for: f.id }, f.label), inputs[i]]), status),
     error,
     el("div", { class: "table-wrap" }, el("table", { id: id + "-table" },
       el("thead", {}, el("tr", {}, ...columns.map((c) => el("th", { scope: "col" }, c.title)))),
-      body))));
+      body)),
+    el("p", {}, more)));
   let generation = 0;
-  async function load() {
-    const mine = ++generation;
+  let cursor = null;
+  // First page (cursor null) replaces the rows; a later page adds to them.
+  async function load(next) {
+    const mine = next ? generation : ++generation;
     const query = new URLSearchParams({ limit: String(limit) });
     filters.forEach((f, i) => { if (inputs[i].value.trim()) query.set(f.param, inputs[i].value.trim()); });
+    if (next) query.set("cursor", cursor);
     status.textContent = "Loading…";
+    more.disabled = true;
     try {
       const answer = await api("GET", path + "?" + query.toString());
       if (mine !== generation) return;
       error.hidden = true;
-      body.replaceChildren(...answer.data.map((row) => el("tr", rowAttributes(row), ...columns.map((c) => el("td", {}, c.cell(row, load))))));
-      if (!answer.data.length) body.append(el("tr", {}, el("td", { class: "empty", colspan: columns.length }, emptyText)));
-      status.textContent = answer.data.length + (answer.data.length === limit ? " newest shown" : " shown");
+      const rows = answer.data.map((row) => el("tr", rowAttributes(row), ...columns.map((c) => el("td", {}, c.cell(row, () => load())))));
+      if (next) body.append(...rows);
+      else body.replaceChildren(...rows);
+      if (!body.children.length) body.append(el("tr", {}, el("td", { class: "empty", colspan: columns.length }, emptyText)));
+      cursor = answer.next_cursor || null;
+      more.hidden = !cursor;
+      const shown = body.querySelectorAll("tr[data-id]").length;
+      status.textContent = shown + (cursor ? " newest shown" : " shown");
     } catch (problem) {
       if (mine !== generation) return;
       error.textContent = "Could not load: " + problem.message;
       error.hidden = false;
       status.textContent = "";
+    } finally {
+      more.disabled = false;
     }
   }
+  more.addEventListener("click", () => load(true));
   let typing = null;
   for (const input of inputs) {
     input.addEventListener(input.tagName === "SELECT" ? "change" : "input", () => {
       clearTimeout(typing);
-      typing = setTimeout(load, 250);
+      typing = setTimeout(() => load(), 250);
     });
   }
   load();
@@ -54,7 +70,7 @@ function filteredTable({ id, title, path, filters, columns, rowAttributes, empty
 
 function renderMessages() {
   filteredTable({
-    id: "messages", title: "Messages", path: "/v1/messages", limit: 200, emptyText: "No messages.",
+    id: "messages", title: "Messages", path: "/v1/messages", limit: 50, emptyText: "No messages.",
     filters: [
       { id: "message-email", label: "Recipient", param: "email", placeholder: "email" },
       { id: "message-status", label: "Status", param: "status",
@@ -75,7 +91,7 @@ function renderMessages() {
 
 function renderInbound() {
   filteredTable({
-    id: "inbound", title: "Inbound", path: "/v1/inbound", limit: 200, emptyText: "Nothing received yet.",
+    id: "inbound", title: "Inbound", path: "/v1/inbound", limit: 50, emptyText: "Nothing received yet.",
     filters: [
       { id: "inbound-source", label: "Source", param: "source", placeholder: "checkout, postmark, …" },
       { id: "inbound-verdict", label: "Verdict", param: "verdict", options: ["accepted", "duplicate", "rejected"] },
