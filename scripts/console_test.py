@@ -26,7 +26,7 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
@@ -165,7 +165,9 @@ class Console:
     def wait(self, condition, what):
         """Waits at most WAIT seconds for condition(driver) to be truthy, and returns it."""
         try:
-            return WebDriverWait(self.driver, WAIT, poll_frequency=0.1).until(condition)
+            # A page that redraws replaces the elements a condition was reading: ask again.
+            return WebDriverWait(self.driver, WAIT, poll_frequency=0.1,
+                                 ignored_exceptions=(StaleElementReferenceException,)).until(condition)
         except TimeoutException:
             raise StepFailed(f"waited {WAIT} s for {what}") from None
 
@@ -530,6 +532,22 @@ def step_list_save(c):
     check(len(saved) == 1 and saved[0]["count"] == 1, f"GET /v1/lists answered {answer!r}")
 
 
+
+
+def step_directory_chips(c):
+    # The saved list as a directory filter: only its member, the filter shown as a chip that
+    # removes it.
+    c.wait_shown('nav#nav a[data-page="contacts"]').click()
+    select = c.wait_shown("select#contact-list")
+    c.wait(lambda _: any(o.text == "Bought P2P" for o in Select(select).options), "the smart list offered as a filter")
+    Select(select).select_by_visible_text("Bought P2P")
+    c.wait(lambda _: [r.get_attribute("data-email") for r in c.driver.find_elements(By.CSS_SELECTOR, "table#contacts tr.contact")]
+           == ["ada@example.com"], "only the list's member in the directory")
+    chip = c.wait_shown('#directory-chips li[data-filter="list"]')
+    check(chip.text.startswith("list: Bought P2P"), f"the filter's chip reads {chip.text!r}")
+    chip.find_element(By.CSS_SELECTOR, "button").click()
+    c.wait(lambda _: len(c.driver.find_elements(By.CSS_SELECTOR, "table#contacts tr.contact")) > 1, "everyone back once the chip is removed")
+    check(Select(c.wait_shown("select#contact-list")).first_selected_option.get_attribute("value") == "", "the list filter was not cleared")
 
 
 # --- automations -------------------------------------------------------------------------------
@@ -918,6 +936,7 @@ STEPS = [
     ("consent", step_consent),
     ("list-builder", step_list_builder),
     ("list-save", step_list_save),
+    ("directory-chips", step_directory_chips),
     ("automation", step_automation),
     ("execution-log", step_execution_log),
     ("canvas", step_canvas),

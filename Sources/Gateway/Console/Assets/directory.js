@@ -7,6 +7,9 @@ page({ id: "contacts", title: "Directory", render: (args) => (args.length ? rend
 function renderDirectory() {
   const search = el("input", { id: "contact-search", type: "search", placeholder: "email or name", autocomplete: "off" });
   const tag = el("input", { id: "contact-tag", type: "search", placeholder: "a tag", autocomplete: "off" });
+  const list = el("select", { id: "contact-list" }, el("option", { value: "" }, "anyone"));
+  // The filters in force, each a chip that removes it.
+  const chips = el("ul", { id: "directory-chips", class: "chips", "aria-label": "Filters" });
   const status = el("span", { class: "status", "aria-live": "polite" });
   const error = el("p", { id: "directory-error", class: "error", role: "alert" });
   error.hidden = true;
@@ -17,7 +20,9 @@ function renderDirectory() {
     el("h1", {}, "Directory"),
     el("div", { class: "toolbar" },
       el("label", { for: "contact-search" }, "Search"), search,
-      el("label", { for: "contact-tag" }, "Tag"), tag, status),
+      el("label", { for: "contact-tag" }, "Tag"), tag,
+      el("label", { for: "contact-list" }, "In list"), list, status),
+    chips,
     error,
     el("div", { class: "table-wrap" }, el("table", { id: "contacts" },
       el("thead", {}, el("tr", {},
@@ -34,7 +39,9 @@ function renderDirectory() {
     const query = new URLSearchParams({ limit: "50" });
     if (search.value.trim()) query.set("q", search.value.trim());
     if (tag.value.trim()) query.set("tag", tag.value.trim());
+    if (list.value) query.set("list_id", list.value);
     if (append && cursor) query.set("cursor", cursor);
+    if (!append) drawChips();
     status.textContent = "Loading…";
     more.disabled = true;
     try {
@@ -57,6 +64,23 @@ function renderDirectory() {
       more.disabled = false;
     }
   }
+  function drawChips() {
+    const active = [["search", search, search.value.trim()], ["tag", tag, tag.value.trim()],
+      ["list", list, list.value && list.selectedOptions[0].textContent]].filter(([, , text]) => text);
+    chips.replaceChildren(...active.map(([name, input, text]) => el("li", { class: "chip", "data-filter": name }, name + ": " + text, " ",
+      el("button", { type: "button", class: "link", "aria-label": "Remove the " + name + " filter",
+        onclick: () => { input.value = ""; load(false); } }, "×"))));
+  }
+  // A tag in a row filters by it.
+  body.addEventListener("click", (event) => {
+    const chip = event.target.closest("button.tag-chip");
+    if (!chip) return;
+    tag.value = chip.dataset.tag;
+    load(false);
+  });
+  list.addEventListener("change", () => load(false));
+  api("GET", "/v1/lists").then((answer) => list.append(...answer.data.map((l) => el("option", { value: l.id }, l.name))),
+    (problem) => { error.textContent = "Could not load the smart lists: " + problem.message; error.hidden = false; });
   // Typing waits a moment before asking, so a word is one request, not one per letter.
   let typing = null;
   for (const input of [search, tag]) {
@@ -75,7 +99,8 @@ function contactRow(contact) {
   return el("tr", { class: "contact", "data-email": contact.email },
     el("td", { class: "email" }, el("a", { href: href("contacts", contact.email) }, contact.email)),
     el("td", {}, name || "—"),
-    el("td", { class: "tags" }, ...contact.tags.map((t) => el("span", { class: "chip" }, t))),
+    el("td", { class: "tags" }, ...contact.tags.map((t) => el("button", { type: "button", class: "chip tag-chip", "data-tag": t,
+      title: "Show contacts tagged " + t }, t))),
     el("td", {}, contact.lifecycle),
     el("td", {}, contact.consent.status + (contact.suppressed ? " · suppressed" : "")),
     el("td", { class: "source" }, when(contact.last_activity_at)));
