@@ -123,6 +123,13 @@ func buildApplication(_ dependencies: AppDependencies) -> Application<RouterResp
             logger.notice(
                 "cortex serving http://\(configuration.host):\(port) database=\(database) mail=\(configuration.mailProvider.rawValue)"
             )
+            logger.notice("console at http://\(configuration.host):\(port)/ (sign in with an API key)")
+            if configuration.apiKeys.isEmpty {
+                // A first run: without a key the API and the console refuse everyone, so say
+                // how to get one rather than leave a 401 to puzzle over.
+                logger.notice(
+                    "no CORTEX_API_KEYS: /v1 and the console accept only keys made with `cortex keys create --name NAME`")
+            }
             if let url = configuration.publicURL, url.hasPrefix("http://") {
                 // RFC 8058 requires an HTTPS URI for one-click unsubscribe: fine for a local test,
                 // but mailbox providers will not offer the button for these links.
