@@ -664,6 +664,14 @@ def step_canvas_simulate(c):
            "the simulation's answer")
     entries = [e.text for e in c.driver.find_elements(By.CSS_SELECTOR, "#simulate-log li.log")]
     check(any("Queued email" in e for e in entries), f"the simulated log reads {entries!r}")
+    check(any("Added tag 'P2P only'" in e for e in entries), f"without a Canva purchase the log reads {entries!r}")
+    # A Canva purchase an hour later, given as a later event: the condition takes the other way.
+    c.wait_shown("#simulate-panel details summary").click()
+    later = [{"after_seconds": 3600, "event": {"type": "checkout.completed", "data": {"email": "test@example.com", "product": "Canva"}}}]
+    c.type_into(c.wait_shown("textarea#simulate-then"), json.dumps(later))
+    c.wait_shown("button#simulate").click()
+    c.wait(lambda _: any("Added tag 'Bundle buyer'" in e.text for e in c.driver.find_elements(By.CSS_SELECTOR, "#simulate-log li.log")),
+           "the simulated log with the later purchase")
 
 
 def step_new_automation(c):

@@ -322,6 +322,11 @@ function simulatePanel(id, graph) {
   const data = Object.assign({ email: "test@example.com" },
     Object.fromEntries(Object.entries(where).filter(([, v]) => v === null || typeof v !== "object")));
   event.value = JSON.stringify({ type: (trigger && trigger.data && trigger.data.event) || "checkout.completed", data }, null, 2);
+  // What the run knows of the contact beyond what is stored, and events that arrive later
+  // (for waits and conditions): both optional, as the API takes them.
+  const contact = el("textarea", { id: "simulate-contact", rows: 2, placeholder: '{"timezone": "Europe/Berlin", "tags": ["VIP"]}' });
+  const then = el("textarea", { id: "simulate-then", rows: 3,
+    placeholder: '[{"after_seconds": 3600, "event": {"type": "checkout.completed", "data": {"product": "Canva"}}}]' });
   const run = el("button", { id: "simulate", type: "button" }, "Simulate");
   const outcome = el("p", { id: "simulate-status", class: "status", role: "status" });
   const log = el("ol", { id: "simulate-log", class: "timeline" });
@@ -330,7 +335,11 @@ function simulatePanel(id, graph) {
     outcome.className = "status";
     outcome.textContent = "Simulating…";
     try {
-      const answer = await api("POST", "/v1/automations/" + encodeURIComponent(id) + "/simulate", { event: JSON.parse(event.value) });
+      const read = (area, what) => {
+        try { return area.value.trim() ? JSON.parse(area.value) : undefined; } catch (e) { throw new Error(what + ": " + e.message); }
+      };
+      const body = { event: read(event, "Event"), contact: read(contact, "Contact"), then: read(then, "Later events") };
+      const answer = await api("POST", "/v1/automations/" + encodeURIComponent(id) + "/simulate", body);
       outcome.textContent = "Status: " + answer.status + (answer.emails.length ? " · " + answer.emails.length + " email(s)" : "");
       log.replaceChildren(...answer.logs.map((entry) => el("li", { class: "log" },
         el("span", { class: "status" }, "+" + Math.round(entry.offset_ms / 1000) + " s "), el("strong", {}, entry.node_id || "—"),
@@ -341,5 +350,9 @@ function simulatePanel(id, graph) {
     }
   });
   return el("div", { id: "simulate-panel", class: "card" }, el("h2", {}, "Simulate (the saved graph)"),
-    el("label", { for: "simulate-event" }, "Event"), event, el("div", { class: "inline" }, run), outcome, log);
+    el("label", { for: "simulate-event" }, "Event"), event,
+    el("details", {}, el("summary", {}, "With contact fields and later events"),
+      el("label", { for: "simulate-contact" }, "Contact (JSON, optional)"), contact,
+      el("label", { for: "simulate-then" }, "Later events (JSON, optional)"), then),
+    el("div", { class: "inline" }, run), outcome, log);
 }
