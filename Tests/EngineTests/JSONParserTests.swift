@@ -73,6 +73,27 @@ import Testing
         #expect(failure.reason.contains("appears twice"))
     }
 
+    /// Numbers up to 400 digits written out in full: every double and 100-digit ids pass, and
+    /// a short exponent can no longer stand for a huge number (PostgreSQL spells it out).
+    @Test(arguments: [
+        "1.7976931348623157e308", "-1e308", "5e-324", "1" + String(repeating: "0", count: 99), "-0", "-0.0", "0e0",
+        String(repeating: "9", count: 400), "0." + String(repeating: "1", count: 399), "1e399", "1e-399", "12.5e-3",
+    ])
+    func acceptsNumbersOfAtMost400Digits(number: String) throws {
+        #expect(try parse("[\(number)]") == .array([.number(number)]))
+    }
+
+    @Test(arguments: [
+        "1e400", "1e-400", "-1e400", "1e200000", "1e" + String(repeating: "9", count: 10_000), "0e1000",
+        String(repeating: "9", count: 401), "0." + String(repeating: "1", count: 400), "12.5e399",
+    ])
+    func refusesNumbersOfMoreThan400Digits(number: String) throws {
+        let failure = try #require(throws: JSONParser.Failure.self) { try parse(#"{"n": \#(number)}"#) }
+        #expect(failure.reason.contains("400 digits"))
+        #expect(failure.offset == 6)
+        #expect(!failure.isDuplicateKey)
+    }
+
     @Test func theSameKeyInSiblingObjectsIsNoRepeat() throws {
         let many = "{" + (0..<20).map { "\"k\($0)\":{\"k\":\($0)}" }.joined(separator: ",") + "}"
         #expect(throws: Never.self) { try parse(many) }

@@ -32,10 +32,37 @@ import Testing
         machine.bytesReceived(now: at(1))
         #expect(machine.headReceived(transferEncoding: nil, now: at(1)) == (true, .none))
         machine.bytesReceived(now: at(20))
+        machine.bodyReceived(64 * 1024)  // 64 KiB in 19 s: well above the minimum rate
         #expect(machine.timerFired(now: at(31)) == .none)  // the deadline moved: re-armed, not fired
         #expect(machine.deadline == at(50))
         #expect(machine.timerFired(now: at(50)) == .failRequest(.timeout))
         #expect(machine.responseEnded(now: at(50)) == .closeAfterAnswer)
+    }
+
+    /// Slowloris on the body: a byte every 20 s never stalls for the 30 s timeout, yet at that
+    /// pace a 1 MiB body would hold the connection for eight months. Once the body's first 30 s
+    /// are over, its average must be `minimumBodyRate`.
+    @Test func aDribbledBodyIsCutOffByItsAverageRate() {
+        var machine = ConnectionGuard(timeouts: timeouts, now: t0)
+        _ = machine.headReceived(transferEncoding: nil, now: t0)
+        machine.bytesReceived(now: at(20))
+        machine.bodyReceived(1)
+        #expect(machine.deadline == t0 + .seconds(30) + .nanoseconds(1_000_000_000 / Int64(ConnectionGuard.minimumBodyRate)))
+        #expect(machine.timerFired(now: at(31)) == .failRequest(.timeout))
+    }
+
+    @Test func aBodyAtTheMinimumRateGoesOn() {
+        var machine = ConnectionGuard(timeouts: timeouts, now: t0)
+        _ = machine.headReceived(transferEncoding: nil, now: t0)
+        // 10 s of silence at a time, each followed by 10 s worth of the minimum rate, for 10 minutes.
+        for second in stride(from: Int64(10), through: 600, by: 10) {
+            #expect(machine.timerFired(now: at(second)) == .none)
+            machine.bytesReceived(now: at(second))
+            machine.bodyReceived(10 * ConnectionGuard.minimumBodyRate)
+        }
+        #expect(machine.deadline == at(630))  // the 30 s grace plus what 600 s of bytes earned
+        let ended = machine.endReceived(now: at(601))
+        #expect(ended)
     }
 
     @Test func keepAliveIsIdleOnlyOnceTheResponseIsWritten() {

@@ -5,7 +5,7 @@ import Testing
 
 @testable import Gateway
 
-/// Malformed HTTP/1 from a client over a real socket: each fault is a 4xx (or 501) with the JSON
+/// Malformed HTTP/1 from a client over a real socket: each fault is a 4xx with the JSON
 /// error body and `Connection: close`, never a 5xx, in the answer or in `/metrics`.
 @Suite struct HTTPFaultTests {
     static let authorized = "Host: test\r\nAuthorization: Bearer \(LiveCortex.apiKey)\r\nContent-Type: application/json\r\n"
@@ -26,8 +26,8 @@ import Testing
     @Test(arguments: [
         // A bad chunk size, read by the route: answered through ErrorMiddleware.
         ("POST /v1/events HTTP/1.1\r\n\(authorized)Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 400, "invalid_chunk"),
-        ("POST /v1/events HTTP/1.1\r\n\(authorized)Transfer-Encoding: bogus\r\n\r\n{}", 501, "not_implemented"),
-        ("GET /healthz HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, "not_implemented"),
+        ("POST /v1/events HTTP/1.1\r\n\(authorized)Transfer-Encoding: bogus\r\n\r\n{}", 400, "unsupported_transfer_coding"),
+        ("GET /healthz HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 400, "unsupported_transfer_coding"),
         ("POST /v1/events HTTP/1.1\r\n\(authorized)Content-Length: abc\r\n\r\n{}", 400, "invalid_content_length"),
         ("POST /v1/events HTTP/1.1\r\n\(authorized)Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400, "invalid_content_length"),
         ("GET /healthz HTTP/1.1\r\nHost: test\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n", 431, "header_too_large"),

@@ -50,6 +50,32 @@ import Testing
         }
     }
 
+    /// A byte of body every 250 ms never stalls for the 2 s header timeout; before the minimum
+    /// body rate the connection stayed open as long as the dribble went on.
+    @Test(arguments: [
+        "POST /v1/events HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer \(LiveCortex.apiKey)\r\n",
+        "POST /webhooks/checkout HTTP/1.1\r\nHost: test\r\n",
+    ])
+    func aDribbledBodyIsAnswered408AndClosed(head: String) async throws {
+        try await LiveCortex.run(Self.fast) { port in
+            let connection = try await RawHTTPConnection.connect(port: port)
+            try await connection.send(head + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+            let start = ContinuousClock.now
+            let dribble = Task {
+                for _ in 0..<60 {
+                    try await Task.sleep(for: .milliseconds(250))
+                    try await connection.send(" ")
+                }
+            }
+            defer { dribble.cancel() }
+            let response = try await connection.response(within: .seconds(12))
+            #expect(ContinuousClock.now - start < .seconds(8))
+            #expect(response.status == 408)
+            #expect(LiveCortex.errorCode(response) == "request_timeout")
+            try await connection.closedByServer(within: .seconds(10))
+        }
+    }
+
     @Test func anIdleKeepAliveConnectionIsClosedAfterTheIdleTimeoutButNotBefore() async throws {
         try await LiveCortex.run(Self.fast) { port in
             let connection = try await RawHTTPConnection.connect(port: port)

@@ -7,7 +7,15 @@ public enum DirectoryRules {
     }
 
     /// `stored` (a JSON object's text) with `changes` merged in key by key; a `null` removes a key.
+    ///
+    /// Changes that repeat a key (at any depth) are refused, as the HTTP API refuses such a
+    /// document: merged key by key the last would win here, while each store's JSON functions
+    /// (SQLite keeps text as it is, PostgreSQL's jsonb keeps the last) would read a nested one
+    /// differently. Both stores merge through here, so they refuse alike.
     public static func merged(attributes stored: String, with changes: JSONObject) throws -> String {
+        if let key = JSON.object(changes).firstRepeatedKey {
+            throw InputError(code: "duplicate_key", message: "the attributes repeat the key \"\(key.prefix(64))\"")
+        }
         var members = (try? JSONParser.parse(Array(stored.utf8)))?.objectValue?.members ?? []
         for change in changes.members {
             members.removeAll { $0.key == change.key }

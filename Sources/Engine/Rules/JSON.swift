@@ -37,6 +37,22 @@ public enum JSON: Sendable, Equatable {
         }
     }
 
+    /// The first key that an object in the value repeats (depth first), or `nil`. Documents read
+    /// by ``JSONParser`` never have one; this checks values built in code before they are stored.
+    public var firstRepeatedKey: String? {
+        switch self {
+        case .null, .bool, .number, .string: return nil
+        case .array(let items): return items.lazy.compactMap(\.firstRepeatedKey).first
+        case .object(let object):
+            var seen: Set<String> = []
+            for member in object.members {
+                if !seen.insert(member.key).inserted { return member.key }
+                if let nested = member.value.firstRepeatedKey { return nested }
+            }
+            return nil
+        }
+    }
+
     /// Convenience for building responses from integers.
     public static func int(_ value: some BinaryInteger) -> JSON {
         .number(String(value))

@@ -21,6 +21,13 @@ public struct JSONParser {
     /// The deepest nesting accepted; deeper documents are rejected, not parsed.
     public static let maximumDepth = 128
 
+    /// The most digits a number may have written out in full, without an exponent, as
+    /// PostgreSQL's jsonb keeps and returns it: every double fits (1e308 has 309 digits, 5e-324
+    /// has 324 after the point) and so do 100-digit ids. Beyond, the stores would disagree
+    /// (PostgreSQL refuses 1e200000, which SQLite keeps) and a few bytes would become many on
+    /// every read (`1e400` is 401 digits in PostgreSQL).
+    public static let maximumNumberDigits = 400
+
     public static func parse(_ bytes: [UInt8]) throws(Failure) -> JSON {
         try bytes.withUnsafeBufferPointer { (buffer) throws(Failure) -> JSON in
             var parser = JSONParser(buffer: buffer)
@@ -149,21 +156,41 @@ public struct JSONParser {
         let start = index
         if current == UInt8(ascii: "-") { index += 1 }
         guard let first = current, isDigit(first) else { throw failure("invalid number") }
+        let integerStart = index
         if first == UInt8(ascii: "0") {
             index += 1
         } else {
             while let byte = current, isDigit(byte) { index += 1 }
         }
+        let integerDigits = index - integerStart
+        var fractionDigits = 0
         if current == UInt8(ascii: ".") {
             index += 1
             guard let byte = current, isDigit(byte) else { throw failure("invalid number") }
+            let fractionStart = index
             while let byte = current, isDigit(byte) { index += 1 }
+            fractionDigits = index - fractionStart
         }
+        var exponent = 0
         if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
             index += 1
-            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
+            var sign = 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") {
+                if current == UInt8(ascii: "-") { sign = -1 }
+                index += 1
+            }
             guard let byte = current, isDigit(byte) else { throw failure("invalid number") }
-            while let byte = current, isDigit(byte) { index += 1 }
+            while let byte = current, isDigit(byte) {
+                // Saturated: a million-digit exponent must not overflow, only be too long.
+                exponent = min(exponent * 10 + Int(byte - UInt8(ascii: "0")), 1_000_000)
+                index += 1
+            }
+            exponent *= sign
+        }
+        let writtenOut = max(integerDigits + exponent, 1) + max(fractionDigits - exponent, 0)
+        guard writtenOut <= JSONParser.maximumNumberDigits else {
+            index = start
+            throw failure("a number with more than \(JSONParser.maximumNumberDigits) digits written out in full")
         }
         return String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<index]), as: UTF8.self)
     }

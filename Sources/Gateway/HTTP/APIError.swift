@@ -82,8 +82,11 @@ struct APIError: Error, HTTPResponseError, Sendable {
             case .invalidContentLength:
                 APIError(.badRequest, code: "invalid_content_length", "Content-Length is not valid for this request")
             case .invalidChunk: APIError(.badRequest, code: "invalid_chunk", "the chunked body is malformed")
+            // 400, not RFC 9112's suggested 501: a coding no client needs is the client's
+            // doing, and a 5xx would count a hostile client's requests as server failures.
             case .unsupportedTransferCoding(let coding):
-                APIError(.notImplemented, code: "not_implemented", "Transfer-Encoding \"\(coding)\" is not supported; use chunked")
+                APIError(
+                    .badRequest, code: "unsupported_transfer_coding", "Transfer-Encoding \"\(coding)\" is not supported; use chunked")
             case .timeout: APIError(.requestTimeout, code: "request_timeout", "the request was not received in time")
             // Counted as a 400 in /metrics; the client is usually gone and never reads it.
             case .disconnected: APIError(.badRequest, code: "client_disconnected", "the client closed the connection mid-request")

@@ -9,7 +9,9 @@ import NIOCore
 ///
 /// - a fresh connection, or a head once its first byte arrived: the head must be complete
 ///   within `header` (a trickle of bytes does not extend it: slowloris);
-/// - a body: no bytes for `header` is a stall;
+/// - a body: no bytes for `header` is a stall, and past its first `header` it must keep an average
+///   of `minimumBodyRate` bytes a second (a body dribbled a byte at a time never stalls, yet
+///   would hold the connection for days: slowloris on the body);
 /// - between requests, with every response written: `idle` (keep-alive);
 /// - while the application works on a request it has read: none (the routes have their own).
 struct ConnectionGuard {
@@ -24,7 +26,8 @@ struct ConnectionGuard {
         /// Before the first byte of the next request; `fresh` until the first request.
         case betweenRequests(since: NIODeadline, fresh: Bool)
         case head(since: NIODeadline)
-        case body(lastByte: NIODeadline)
+        /// `received`: body bytes decoded so far (framing aside), for the average rate.
+        case body(started: NIODeadline, lastByte: NIODeadline, received: Int)
         /// A fault was raised; nothing more is read from this connection.
         case faulted
     }
@@ -41,6 +44,11 @@ struct ConnectionGuard {
         /// An answer to a fault was written: stop sending and close once the client has read it.
         case closeAfterAnswer
     }
+
+    /// The slowest average a body may keep once its first `header` seconds are over: 1 KiB/s,
+    /// far below any real sender (a 1 MiB body at this rate takes 17 minutes), far above a
+    /// dribble that holds a connection for nothing.
+    static let minimumBodyRate = 1024
 
     let timeouts: Timeouts
     private(set) var phase: Phase
@@ -59,7 +67,9 @@ struct ConnectionGuard {
     var deadline: NIODeadline? {
         switch phase {
         case .head(let since): return since + timeouts.header
-        case .body(let lastByte): return lastByte + timeouts.header
+        case .body(let started, let lastByte, let received):
+            let earned = TimeAmount.nanoseconds(Int64(received) * 1_000_000_000 / Int64(Self.minimumBodyRate))
+            return min(lastByte + timeouts.header, started + timeouts.header + earned)
         case .betweenRequests(let since, let fresh):
             guard openResponses == 0 else { return nil }
             return since + (fresh ? timeouts.header : timeouts.idle)
@@ -71,8 +81,15 @@ struct ConnectionGuard {
     mutating func bytesReceived(now: NIODeadline) {
         switch phase {
         case .betweenRequests: phase = .head(since: now)
-        case .body: phase = .body(lastByte: now)
+        case .body(let started, _, let received): phase = .body(started: started, lastByte: now, received: received)
         case .head, .faulted: break
+        }
+    }
+
+    /// Body bytes were decoded (chunk framing aside): they count towards the body's average rate.
+    mutating func bodyReceived(_ count: Int) {
+        if case .body(let started, let lastByte, let received) = phase {
+            phase = .body(started: started, lastByte: lastByte, received: received + count)
         }
     }
 
@@ -80,12 +97,12 @@ struct ConnectionGuard {
     mutating func headReceived(transferEncoding: String?, now: NIODeadline) -> (forward: Bool, action: Action) {
         guard phase != .faulted else { return (false, .none) }
         // llhttp only fails an unknown coding after the head went up, which would let a route
-        // answer that has not read the body; refusing here gives every route the same 501.
+        // answer that has not read the body; refusing here gives every route the same 400.
         if let coding = transferEncoding, coding.trimmingCharacters(in: .whitespaces).lowercased() != "chunked" {
             return (false, raise(.unsupportedTransferCoding(coding), forwarded: false))
         }
         openResponses += 1
-        phase = .body(lastByte: now)
+        phase = .body(started: now, lastByte: now, received: 0)
         return (true, .none)
     }
 

@@ -58,7 +58,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
                 transferEncoding: coding.isEmpty ? nil : coding.joined(separator: ", "), now: now)
             if forward { context.fireChannelRead(data) }
             perform(action, context)
-        case .body:
+        case .body(let part):
+            machine!.bodyReceived(part.readableBytes)
             if machine!.phase != .faulted { context.fireChannelRead(data) }
         case .end:
             if machine!.endReceived(now: now) { context.fireChannelRead(data) }

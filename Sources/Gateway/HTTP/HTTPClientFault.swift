@@ -4,8 +4,7 @@ import NIOHTTP1
 /// A request the client got wrong at the HTTP/1 level: bad framing, oversized headers, an
 /// unsupported transfer coding, a stall, or a disconnect mid-request.
 ///
-/// These are the client's faults, never the server's: `APIError.from(_:)` maps each to a 4xx (or
-/// 501), and they are logged at debug level. `ConnectionGuardHandler` raises them, either
+/// These are the client's faults, never the server's: `APIError.from(_:)` maps each to a 4xx, and they are logged at debug level. `ConnectionGuardHandler` raises them, either
 /// answering itself (nothing reached the router yet) or failing the request body stream so that
 /// `ErrorMiddleware` answers.
 enum HTTPClientFault: Error, Equatable, Sendable {
@@ -17,7 +16,7 @@ enum HTTPClientFault: Error, Equatable, Sendable {
     case invalidContentLength
     /// A chunk-size line of a chunked body is not hexadecimal.
     case invalidChunk
-    /// `Transfer-Encoding` names a coding other than `chunked` (RFC 9112 §6.1: 501).
+    /// `Transfer-Encoding` names a coding other than `chunked` (answered 400, see `APIError`).
     case unsupportedTransferCoding(String)
     /// The head did not arrive within the header timeout, or the body stalled that long.
     case timeout

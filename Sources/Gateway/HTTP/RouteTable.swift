@@ -36,7 +36,9 @@ final class RouteTable: Sendable {
         guard let best = matching.map(\.parameters).min(by: { $0.lexicographicallyPrecedes($1) { !$0 && $1 } }) else {
             return []
         }
-        return matching.filter { $0.parameters == best }.map(\.method)
+        let methods = matching.filter { $0.parameters == best }.map(\.method)
+        // Every GET route answers HEAD too (`RouteRegistrar.add`).
+        return methods.flatMap { $0 == .get ? [.get, .head] : [$0] }
     }
 }
 
@@ -73,6 +75,19 @@ struct RouteRegistrar {
         _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
     ) {
         table.record(RouteTable.Entry(method: method, path: path))
+        on(method, path, handler)
+        if method == .get {
+            // RFC 9110 §9.3.2: HEAD is GET without the body, and a server must support both. The
+            // router matches the method before any middleware runs, so each GET route gets its
+            // HEAD twin here (not in the table: the OpenAPI spec lists GET).
+            on(.head, path) { request, context in try await handler(request, context).createHeadResponse() }
+        }
+    }
+
+    private func on(
+        _ method: HTTPRequest.Method, _ path: String,
+        _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
+    ) {
         if Self.requiresAPIKey(path) {
             authenticated.on(RouterPath(path), method: method, use: handler)
         } else {

@@ -75,6 +75,8 @@ struct DirectoryRoutes {
             do throws(JSONParser.Failure) {
                 document = try JSONParser.parse(Array(raw.utf8))
             } catch {
+                // A repeated key is refused with the same code as in a body: one rule for all JSON.
+                if error.isDuplicateKey { throw InputError.json(error) }
                 throw APIError.invalidParameter("filter", "must be a URL-encoded filter document: \(error)")
             }
             clauses.append(try FilterParser.parse(document))

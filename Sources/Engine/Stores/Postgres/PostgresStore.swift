@@ -358,6 +358,10 @@ public final class PostgresStore: Store, GroupCommittingStore {
         switch error {
         case let error as StoreError:
             return error
+        // The caller's data refused by Engine's own rules inside a transaction (attributes that
+        // repeat a key, a filter naming a missing list): a 4xx, as on SQLite, never an outage.
+        case is InputError, is FilterError, is GraphError:
+            return error
         case let error as PostgresTransactionError:
             return storeError(error.closureError ?? error.beginError ?? error.commitError ?? error.rollbackError ?? error)
         case let error as PSQLError:
