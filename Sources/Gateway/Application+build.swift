@@ -45,8 +45,8 @@ struct AppDependencies: Sendable {
 
     func sender() -> SenderWorker {
         SenderWorker(
-            store: store, transport: transport, clock: clock, ratePerSecond: configuration.sendRate, logger: logger,
-            status: senderStatus, startAfter: migrated,
+            store: store, transport: transport, clock: clock, ratePerSecond: configuration.sendRate,
+            leaseSeconds: configuration.sendLeaseSeconds, logger: logger, status: senderStatus, startAfter: migrated,
             campaignMail: configuration.publicURL.map { url in
                 CampaignMail(store: store, links: SignedUnsubscribeLinks(publicURL: url, key: unsubscribeKey))
             })
@@ -64,7 +64,8 @@ struct AppDependencies: Sendable {
             AutomationWatcher(store: store, clock: clock, logger: logger, startAfter: migrated),
             AutomationWalker(
                 store: store, clock: clock, webhooks: HTTPWebhookCaller(allowPrivate: configuration.webhookAllowPrivate),
-                defaultFrom: configuration.mailFrom, logger: logger, startAfter: migrated),
+                defaultFrom: configuration.mailFrom, leaseSeconds: configuration.executionLeaseSeconds, logger: logger,
+                startAfter: migrated),
         ]
     }
 

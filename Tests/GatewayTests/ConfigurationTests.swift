@@ -56,6 +56,8 @@ import Testing
         ["CORTEX_ARCHIVE_RETENTION_DAYS": "-1"], ["CORTEX_ARCHIVE_RETENTION_DAYS": "thirty"],
         ["CORTEX_ARCHIVE_RETENTION_DAYS": "1.5"], ["CORTEX_ARCHIVE_RETENTION_DAYS": "36501"],
         ["CORTEX_PUBLIC_URL": "crm.example.com"], ["CORTEX_PUBLIC_URL": "ftp://crm.example.com"],
+        ["CORTEX_SEND_LEASE_SECONDS": "0"], ["CORTEX_SEND_LEASE_SECONDS": "2.5"], ["CORTEX_SEND_LEASE_SECONDS": "86401"],
+        ["CORTEX_EXECUTION_LEASE_SECONDS": "-3"], ["CORTEX_EXECUTION_LEASE_SECONDS": "a minute"],
     ])
     func refusesUnusableSettingsWithAMessageNamingThem(environment: [String: String]) async throws {
         await #expect {
@@ -70,6 +72,15 @@ import Testing
         #expect(try await configuration([:]).archiveRetentionDays == 30)
         #expect(try await configuration(["CORTEX_ARCHIVE_RETENTION_DAYS": "7"]).archiveRetentionDays == 7)
         #expect(try await configuration(["CORTEX_ARCHIVE_RETENTION_DAYS": "0"]).archiveRetentionDays == 0)
+    }
+
+    @Test func leasesAreTwoMinutesForMailAndOneForExecutionsUnlessSet() async throws {
+        let defaults = try await configuration([:])
+        #expect(defaults.sendLeaseSeconds == 120)
+        #expect(defaults.executionLeaseSeconds == 60)
+        let set = try await configuration(["CORTEX_SEND_LEASE_SECONDS": "5", "CORTEX_EXECUTION_LEASE_SECONDS": "3"])
+        #expect(set.sendLeaseSeconds == 5)
+        #expect(set.executionLeaseSeconds == 3)
     }
 
     @Test func readsSMTPSettingsWithTheRightSecurityPerScheme() async throws {

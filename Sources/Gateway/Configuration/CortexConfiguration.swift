@@ -34,6 +34,11 @@ struct CortexConfiguration: Sendable {
     var smtp: SMTPSettings?
     /// Messages per second across the provider (`CORTEX_SEND_RATE`); `nil` for the provider default.
     var sendRate: Double?
+    /// `CORTEX_SEND_LEASE_SECONDS`: how long a claimed message is the sender's. After a crash its
+    /// in-flight messages wait this long before another sender takes them over.
+    var sendLeaseSeconds: Int64 = 120
+    /// `CORTEX_EXECUTION_LEASE_SECONDS`: the same for the executions a walker claims.
+    var executionLeaseSeconds: Int64 = 60
     /// Days the archive keeps raw bodies and headers (`CORTEX_ARCHIVE_RETENTION_DAYS`); 0 keeps
     /// them forever.
     var archiveRetentionDays = 30
@@ -153,6 +158,9 @@ struct CortexConfiguration: Sendable {
             }
             sendRate = value
         }
+        sendLeaseSeconds = try Self.lease(reader, "cortex.send.lease.seconds", "CORTEX_SEND_LEASE_SECONDS") ?? sendLeaseSeconds
+        executionLeaseSeconds =
+            try Self.lease(reader, "cortex.execution.lease.seconds", "CORTEX_EXECUTION_LEASE_SECONDS") ?? executionLeaseSeconds
         if let allow = Self.nonEmpty(reader.string(forKey: "cortex.webhook.allow.private")) {
             guard ["0", "1", "true", "false"].contains(allow.lowercased()) else {
                 throw ConfigurationError("CORTEX_WEBHOOK_ALLOW_PRIVATE must be 1 or 0, got \"\(allow)\"")
@@ -188,6 +196,15 @@ struct CortexConfiguration: Sendable {
             throw ConfigurationError("\(variable) must be a number of seconds above 0 and at most 86400, got \"\(text)\"")
         }
         return .milliseconds(Int64((value * 1000).rounded(.up)))
+    }
+
+    /// A lease: whole seconds from 1 to a day, or `nil` when unset.
+    private static func lease(_ reader: ConfigReader, _ key: ConfigKey, _ variable: String) throws(ConfigurationError) -> Int64? {
+        guard let text = nonEmpty(reader.string(forKey: key)) else { return nil }
+        guard let value = Int64(text), (1...86_400).contains(value) else {
+            throw ConfigurationError("\(variable) must be a whole number of seconds from 1 to 86400, got \"\(text)\"")
+        }
+        return value
     }
 
     private static func nonEmpty(_ value: String?) -> String? {
