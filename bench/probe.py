@@ -160,7 +160,7 @@ class Probe:
         host = f"Host: {self.host}\r\n".encode()
         cases = [
             ("unknown transfer coding", b"POST /v1/events HTTP/1.1\r\n" + host + b"Transfer-Encoding: bogus\r\n\r\n",
-             501, "not_implemented"),
+             400, "unsupported_transfer_coding"),
             ("bad chunk size", b"POST /webhooks/checkout HTTP/1.1\r\n" + host + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
              400, "invalid_chunk"),
             ("bad content-length", b"POST /v1/events HTTP/1.1\r\n" + host + b"Content-Length: abc\r\n\r\n",
