@@ -53,8 +53,8 @@ check "Postmark without credentials refused" 401 "$(curl -s -o /dev/null -w '%{h
 
 key=$("$cortex" keys create --name smoke)
 auth=(-H "Authorization: Bearer $key")
-poll() { # poll URL PATTERN: read URL into out.json until it contains PATTERN (5 s at most)
-  for _ in $(seq 1 50); do
+poll() { # poll URL PATTERN: read URL into out.json until it contains PATTERN (15 s at most: a loaded machine runs a delay late)
+  for _ in $(seq 1 150); do
     curl -s -o out.json "${auth[@]}" "$1"
     grep -q "$2" out.json && return 0
     sleep 0.1
