@@ -35,6 +35,36 @@ import Testing
         #expect(RFC3339.format(Timestamp(microseconds: -1)) == "1969-12-31T23:59:59.999999Z")
     }
 
+    /// Found by fuzzing (fuzz/corpus/rfc3339): a leap second or an offset carried a valid text
+    /// past 9999-12-31 or before 0001-01-01, which Cortex then answered as `10000-01-01T...` or
+    /// `0000-12-31T...`, text it refuses itself.
+    @Test(arguments: [
+        "9999-12-31T23:59:60Z", "9999-12-31T23:59:59-00:01", "9999-12-31T23:59:60.999999999+00:00",
+        "0001-01-01T00:00:00+00:01", "0001-01-01T00:59:59.999999+01:00",
+    ])
+    func rejectsInstantsOutsideTheYearsRFC3339Writes(text: String) {
+        #expect(RFC3339.parse(text) == nil)
+    }
+
+    @Test(arguments: [
+        "0001-01-01T00:00:00Z", "0001-01-01T00:00:00-23:59", "0001-01-01T01:00:00+01:00",
+        "9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59+23:59", "9999-12-31T22:59:60-00:00",
+    ])
+    func acceptsTheFirstAndLastWritableInstants(text: String) throws {
+        let time = try #require(RFC3339.parse(text))
+        #expect(RFC3339.representable.contains(time))
+        #expect(RFC3339.parse(RFC3339.format(time)) == time)
+    }
+
+    @Test func readsUnixSecondsOnlyInTheWritableYears() {
+        #expect(RFC3339.timestamp(unixSeconds: 1_614_265_330) == Timestamp(seconds: 1_614_265_330))
+        #expect(RFC3339.timestamp(unixSeconds: 253_402_300_799).map(RFC3339.format) == "9999-12-31T23:59:59.000000Z")
+        #expect(RFC3339.timestamp(unixSeconds: -62_135_596_800).map(RFC3339.format) == "0001-01-01T00:00:00.000000Z")
+        for seconds: Int64 in [253_402_300_800, -62_135_596_801, .max, .min, 99_999_999_999_999_999] {
+            #expect(RFC3339.timestamp(unixSeconds: seconds) == nil)
+        }
+    }
+
     @Test func formatAndParseRoundTrip() {
         for micros: Int64 in [0, 1, 951_782_400_000_000, 4_102_444_799_999_999, 1_795_709_115_691_353] {
             let time = Timestamp(microseconds: micros)

@@ -4,7 +4,8 @@ public enum RFC3339 {
     ///
     /// Accepts 0 to 9 fractional digits (digits past the sixth are truncated), `T`, `t` or a space
     /// between date and time, and `Z`, `z` or a numeric offset. Returns `nil` for anything else,
-    /// including impossible dates such as February 30th.
+    /// including impossible dates such as February 30th and instants outside ``representable``
+    /// (`9999-12-31T23:59:60Z`, `0001-01-01T00:00:00+01:00`).
     public static func parse(_ text: String) -> Timestamp? {
         let bytes = Array(text.utf8)
         var index = 0
@@ -72,7 +73,21 @@ public enum RFC3339 {
         let days = daysFromCivil(year: year, month: month, day: day)
         // A leap second (:60) is folded into the next second; nothing Cortex does needs more.
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
-        return Timestamp(microseconds: seconds * 1_000_000 + Int64(micros))
+        let time = Timestamp(microseconds: seconds * 1_000_000 + Int64(micros))
+        // A leap second or an offset can carry a valid text past year 9999 or before year 1, where
+        // `format` could not answer it as RFC 3339 (a fifth year digit, year 0).
+        return representable.contains(time) ? time : nil
+    }
+
+    /// The instants RFC 3339 can write, years 1 to 9999 in UTC: the only times Cortex accepts,
+    /// since it answers every time it keeps in this form and must read its own answers back.
+    public static let representable = Timestamp(microseconds: -62_135_596_800_000_000)...Timestamp(microseconds: 253_402_300_799_999_999)
+
+    /// The instant `seconds` after the epoch (a Unix time, as Stripe sends `created`), or `nil`
+    /// outside ``representable``; unlike `Timestamp(seconds:)`, no value overflows.
+    public static func timestamp(unixSeconds seconds: Int64) -> Timestamp? {
+        let bounds = representable.lowerBound.seconds...representable.upperBound.seconds
+        return bounds.contains(seconds) ? Timestamp(seconds: seconds) : nil
     }
 
     /// Formats in UTC with exactly six fractional digits, e.g. `2021-02-21T16:22:10.000000Z`.

@@ -70,9 +70,11 @@ struct StripeSource: WebhookSource {
         let rawEmail = details?["email"]?.stringValue ?? session["customer_email"]?.stringValue
         // `customer_details.email` can be null (setup mode): nothing to attribute.
         guard let rawEmail, let email = EmailAddress(rawEmail) else { return Normalization() }
+        // A `created` that is no whole number, or no time RFC 3339 can write (one past year 9999
+        // overflowed `Timestamp(seconds:)` and stopped the server), counts as absent.
         let created = payload["created"].flatMap { value -> Timestamp? in
             guard case .number(let text) = value, let seconds = Int64(text) else { return nil }
-            return Timestamp(seconds: seconds)
+            return RFC3339.timestamp(unixSeconds: seconds)
         }
         var metadata = JSONObject()
         metadata.members = [

@@ -256,6 +256,9 @@ public struct FilterCompiler {
     // MARK: - Activities
 
     private mutating func activity(_ condition: ActivityCondition) -> String {
+        // "At least zero" holds for every contact: as a set it is no test at all, and its type and
+        // clauses must not be bound, since a store refuses values its SQL text does not use.
+        if shape == .set, case .gte(let n)? = condition.count, n <= 0 { return "(1 = 1)" }
         var clauses: [String] = []
         if let type = condition.type { clauses.append("a.type = \(bind(.text(type)))") }
         clauses += activityClauses(condition)
@@ -298,8 +301,7 @@ public struct FilterCompiler {
             switch condition.count {
             case nil: return "(c.id IN (\(contacts)))"
             case .gte(let n)?:
-                if n <= 0 { return "(1 = 1)" }
-                if n == 1 { return "(c.id IN (\(contacts)))" }
+                if n <= 1 { return "(c.id IN (\(contacts)))" }  // n <= 0 was answered first.
                 return "(c.id IN (\(grouped) >= \(bind(.integer(Int64(n))))))"
             case .lte(let n)?: return "(NOT (c.id IN (\(grouped) > \(bind(.integer(Int64(n)))))))"
             case .eq(let n)?:
