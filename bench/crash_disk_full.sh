@@ -81,7 +81,8 @@ for run in $(seq 1 "$runs"); do
     --timeout 30 --probe-interval 0.25 --out "$dir/load.json" --status "$dir/status.json" 2>"$dir/load.err" &
   client=$!
   sc_wait_for 30 test -s "$dir/status.json" || sc_fail "the load never started"
-  full() { python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["s503"] else 1)' "$dir/status.json"; }
+  # Full once the first answer is not a 2xx (a 503 if all is well; anything else fails the verdict).
+  full() { python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["http"] else 1)' "$dir/status.json"; }
   sc_wait_for "$fill_timeout" full || sc_fail "the disk did not fill within $fill_timeout s"
   echo "crash: run $run: the disk is full ($(df -k --output=used,avail "$dir/disk" | tail -n 1) KiB used, free)" >&2
   sleep "$full_for"
