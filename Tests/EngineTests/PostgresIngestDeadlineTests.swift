@@ -15,7 +15,7 @@ import Testing
         // Three connections leave one batch slot (one connection is the LISTEN connection's), so
         // the first delivery's batch holds it while the others queue.
         settings.poolSize = 3
-        settings.operationTimeout = .seconds(2)
+        settings.operationTimeout = .seconds(3)
         let store = PostgresStore(settings: settings, logger: StoreBackend.quietLogger)
         let clock = ContinuousClock()
         let answers = try await store.withServicesRunning {
@@ -41,8 +41,9 @@ import Testing
         for answer in answers {
             #expect((answer.failure as? StoreError)?.kind == .unavailable, "\(String(describing: answer.failure))")
         }
-        // Every call fails at its deadline, 2 s; without the wait counted, the queued ones at 4 s.
+        // Every call fails at its deadline, 3 s; without the wait counted, the queued ones at 6 s.
+        // The bound leaves 1.5 s either way for a busy machine.
         let slowest = answers.map(\.after).max() ?? .zero
-        #expect(slowest < .seconds(3), "the slowest ingest failed after \(slowest)")
+        #expect(slowest < .milliseconds(4_500), "the slowest ingest failed after \(slowest)")
     }
 }
