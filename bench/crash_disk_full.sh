@@ -80,8 +80,10 @@ for run in $(seq 1 "$runs"); do
     --connections "$connections" --stop-file "$dir/stop" --max-seconds $((fill_timeout + full_for + recovery_bound + 60)) \
     --timeout 30 --probe-interval 0.25 --out "$dir/load.json" --status "$dir/status.json" 2>"$dir/load.err" &
   client=$!
+  SC_CLIENT=$client
   sc_wait_for 30 test -s "$dir/status.json" || sc_fail "the load never started"
-  full() { python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["s503"] else 1)' "$dir/status.json"; }
+  # Full once the first answer is not a 2xx (a 503 if all is well; anything else fails the verdict).
+  full() { python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["http"] else 1)' "$dir/status.json"; }
   sc_wait_for "$fill_timeout" full || sc_fail "the disk did not fill within $fill_timeout s"
   echo "crash: run $run: the disk is full ($(df -k --output=used,avail "$dir/disk" | tail -n 1) KiB used, free)" >&2
   sleep "$full_for"
@@ -92,6 +94,7 @@ for run in $(seq 1 "$runs"); do
   sc_wait_for $((recovery_bound + 3)) sc_answering_again "$dir/status.json" "$freed_at" || echo "crash: run $run: no recovery within the bound" >&2
   touch "$dir/stop"
   wait "$client" || sc_fail "the load client failed: $(tail -n 3 "$dir/load.err")"
+  SC_CLIENT=""
   sc_alive || { sc_log_tail; echo "crash: cortex serve died" >&2; failed=1; }
   sc_stop
   [ "$SC_EXIT" = 0 ] || { sc_log_tail; echo "crash: cortex serve exited with $SC_EXIT" >&2; failed=1; }

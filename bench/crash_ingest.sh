@@ -87,6 +87,7 @@ for run in $(seq 1 "$runs"); do
     --connections "$connections" --stop-file "$dir/stop" --max-seconds "$(python3 -c "print($kill_max + 60)")" \
     --out "$dir/load.json" --status "$dir/status.json" 2>"$dir/load.err" &
   client=$!
+  SC_CLIENT=$client
   # The kill comes at a random moment of a full load: the clients are sending, the server answering.
   sc_wait_for 30 test -s "$dir/status.json" || sc_fail "the load never started"
   sleep "$kill_after"
@@ -95,6 +96,7 @@ for run in $(seq 1 "$runs"); do
   kill_at=$(sc_now)
   touch "$dir/stop"
   wait "$client" || sc_fail "the load client failed: $(tail -n 3 "$dir/load.err")"
+  SC_CLIENT=""
   echo "crash: run $run: killed after ${kill_after} s of load; $(cat "$dir/load.err")" >&2
 
   sc_start

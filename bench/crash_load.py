@@ -85,6 +85,7 @@ class Load:
         self.counts = {"ok": 0, "duplicate": 0, "http": 0, "s503": 0, "inflight": 0, "unsent": 0}
         self.last_ok_at = None
         self.last_503_at = None
+        self.last_ready_at = None  # when the last /readyz that answered 200 was asked
         self.stopped = threading.Event()
         self.deadline = time.time() + args.max_seconds
 
@@ -178,6 +179,8 @@ class Load:
                 status, code = None, type(failure).__name__
             with self.lock:
                 self.probes.append([start, path, status, round(time.time() - start, 4), code])
+                if path == "/readyz" and status == 200:
+                    self.last_ready_at = start
             self.stopped.wait(self.args.probe_interval)
 
     def write_status(self) -> None:
@@ -185,7 +188,7 @@ class Load:
             done = self.stopped.wait(0.2)
             with self.lock:
                 status = dict(self.counts, sent=len(self.records), last_ok_at=self.last_ok_at,
-                              last_503_at=self.last_503_at, at=time.time())
+                              last_503_at=self.last_503_at, last_ready_at=self.last_ready_at, at=time.time())
             temporary = self.args.status + ".tmp"
             with open(temporary, "w") as out:
                 json.dump(status, out)

@@ -77,6 +77,7 @@ for run in $(seq 1 "$runs"); do
     --connections "$connections" --stop-file "$dir/stop" --max-seconds $((warmup + outage + recovery_bound + 60)) \
     --timeout 30 --probe-interval 0.25 --out "$dir/load.json" --status "$dir/status.json" 2>"$dir/load.err" &
   client=$!
+  SC_CLIENT=$client
   sc_wait_for 30 test -s "$dir/status.json" || sc_fail "the load never started"
   sleep "$warmup"
   stopping_at=$(sc_now)
@@ -87,11 +88,12 @@ for run in $(seq 1 "$runs"); do
   started_at=$(sc_now)
   cortex_pg_resume
   echo "crash: run $run: PostgreSQL started again" >&2
-  # The load goes on until the events are 2xx again for 2 s (bounded by the recovery bound), so
-  # the report sees the recovery and a clean tail.
-  sc_wait_for $((recovery_bound + 3)) sc_answering_again "$dir/status.json" "$started_at" || echo "crash: run $run: no recovery within the bound" >&2
+  # The load goes on until the events are 2xx again for 2 s and /readyz said 200 (bounded by the
+  # recovery bound), so the report sees the recovery and a clean tail.
+  sc_wait_for $((recovery_bound + 3)) sc_answering_again "$dir/status.json" "$started_at" ready || echo "crash: run $run: no recovery within the bound" >&2
   touch "$dir/stop"
   wait "$client" || sc_fail "the load client failed: $(tail -n 3 "$dir/load.err")"
+  SC_CLIENT=""
   sc_alive || { sc_log_tail; echo "crash: cortex serve died" >&2; failed=1; }
   sc_stop
   [ "$SC_EXIT" = 0 ] || { sc_log_tail; echo "crash: cortex serve exited with $SC_EXIT" >&2; failed=1; }

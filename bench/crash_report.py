@@ -216,7 +216,7 @@ def outage(args) -> int:
 
 def diskfull(args) -> int:
     results = load(args.results)
-    full_at = min((row[2] for row in results["events"] if row[4] == 503), default=args.freed_at)
+    full_at = min((row[2] for row in results["events"] if row[3] == "http"), default=args.freed_at)
     args.away_from = full_at
     verdict, _ = outage_like(args, "disk_full", full_at, args.freed_at)
     verdict.line.update({"tmpfs_mb": args.size_mb, "integrity_check": args.integrity})

@@ -12,6 +12,7 @@
 #   sc_start                      cortex serve on a free port ($SC_PORT), waits for /readyz
 #   sc_kill                       kill -9 of the server
 #   sc_stop                       SIGTERM, and its exit status in $SC_EXIT
+#   SC_CLIENT=PID                 a background load client, ended by the trap if still running
 #   sc_sql SQL                    one query against the store, rows on standard output
 #   sc_wait_for S COMMAND...      runs COMMAND until it succeeds, at most S seconds
 
@@ -22,11 +23,14 @@ SC_PG_ADMIN_URL=""
 SC_PG_DATABASE=""
 SC_MOUNT=""
 SC_EXIT=0
+SC_CLIENT=""
 SC_SECRET="whsec_$(head -c 32 /dev/urandom | base64)"
 
 sc_fail() { echo "crash: $*" >&2; exit 1; }
 
 sc_cleanup() {
+  # The load client (crash_load.py) of a run that failed half-way.
+  if [ -n "$SC_CLIENT" ]; then kill -TERM "$SC_CLIENT" 2>/dev/null || true; wait "$SC_CLIENT" 2>/dev/null || true; fi
   if [ -n "$SC_SERVER" ]; then kill -KILL "$SC_SERVER" 2>/dev/null || true; wait "$SC_SERVER" 2>/dev/null || true; fi
   if [ -n "$SC_PG_DATABASE" ]; then
     psql "$SC_PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $SC_PG_DATABASE WITH (FORCE)" >/dev/null 2>&1 || true
@@ -136,13 +140,15 @@ sc_wait_for() {
 }
 
 # Whether the load client's status file (crash_load.py --status) shows a 2xx answered after SINCE
-# (Unix seconds) and no 503 for the last 2 seconds: the service is answering again.
+# (Unix seconds) and no 503 for the last 2 seconds: the service is answering again. With a third
+# argument `ready`, a /readyz asked after SINCE must have answered 200 too.
 sc_answering_again() {
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$1" "$2" "${3:-}" <<'PY'
 import json, sys, time
 status = json.load(open(sys.argv[1]))
 since = float(sys.argv[2])
 last_503 = status["last_503_at"] or 0
-sys.exit(0 if (status["last_ok_at"] or 0) > since and time.time() - max(last_503, since) > 2 else 1)
+ready = sys.argv[3] != "ready" or (status["last_ready_at"] or 0) > since
+sys.exit(0 if ready and (status["last_ok_at"] or 0) > since and time.time() - max(last_503, since) > 2 else 1)
 PY
 }

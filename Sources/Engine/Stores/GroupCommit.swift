@@ -118,6 +118,9 @@ struct PendingIngest: Sendable {
     var headers: String
     var activities: [NewActivity]
     var suppressions: [SuppressionChange]
+    /// When the caller handed it over: a store with a call deadline counts the wait for a batch
+    /// slot against it, so the caller is answered within the deadline of its own call.
+    let submittedAt = ContinuousClock.now
 
     init(delivery: InboundDelivery, activities: [NewActivity], suppressions: [SuppressionChange]) {
         self.delivery = delivery

@@ -96,11 +96,23 @@ public final class PostgresStore: Store, GroupCommittingStore {
     /// event in the batch sees the first and becomes its duplicate). When the server refuses a
     /// statement, nothing of the batch is stored, and each delivery is retried in a transaction
     /// of its own so that one bad delivery fails alone.
+    ///
+    /// The deadline is the oldest delivery's: `operationTimeout` from when its caller handed it
+    /// over, not from now. A delivery that waited for a batch slot while the batches ahead of it
+    /// waited out their own deadlines (a lost server) would otherwise be answered after twice
+    /// the timeout; as it is, every caller is answered within `operationTimeout` of its call,
+    /// since the batches ahead of a waiting delivery hold only older deliveries.
     private static func commit(
         _ batch: [PendingIngest], client: PostgresClient, settings: PostgresSettings, logger: Logger
     ) async -> [Result<IngestOutcome, any Error>] {
+        let oldest = batch.map(\.submittedAt).min() ?? .now
+        let remaining = settings.operationTimeout - (ContinuousClock.now - oldest)
+        guard remaining > .zero else {
+            let failure = Self.storeError(DeadlineExceeded(), settings)
+            return batch.map { _ in .failure(failure) }
+        }
         do {
-            let outcomes = try await withDeadline(settings.operationTimeout) {
+            let outcomes = try await withDeadline(remaining) {
                 try await client.withTransaction(logger: logger) { connection in
                     try await Self.ingestBatch(batch, connection, logger: logger)
                 }
