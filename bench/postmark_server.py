@@ -15,6 +15,9 @@ messages sent:
 
     {"ErrorCode": 406, "Message": "You tried to send to a recipient that has been marked as inactive. ..."}
 
+With `--latency S`, every batch is answered S seconds after it arrived (logged on arrival, as
+before), so a harness can stop Cortex while a batch is at the provider (bench/shutdown.sh).
+
 A wrong or missing token gets HTTP 401 `{"ErrorCode": 10, "Message": "..."}`, a body that is not
 an array of objects HTTP 422, as Postmark does. Nothing is delivered anywhere.
 
@@ -43,6 +46,7 @@ def main() -> int:
     parser.add_argument("--log", required=True, help="JSON lines, one per message received")
     parser.add_argument("--port-file", required=True, help="where to write the port once listening")
     parser.add_argument("--inactive", help="a regular expression: recipients it matches are answered 406")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before answering each batch")
     args = parser.parse_args()
     inactive = re.compile(args.inactive) if args.inactive else None
 
@@ -102,6 +106,8 @@ def main() -> int:
                 for line in lines:
                     log.write(line[:-1] + f', "batch": {batches[0]}}}\n')
                 log.flush()
+            if args.latency > 0:
+                time.sleep(args.latency)
             self.answer(200, results)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
