@@ -138,7 +138,9 @@ run_once() {
   local restarted_at drained=0 left=""
   helpers_server_start "$dir/serve.log" "$port" "${settings[@]}"
   restarted_at=$(helpers_now)
-  for _ in $(seq 1 600); do
+  local drain_deadline
+  drain_deadline=$(python3 -c "print($restarted_at + 60)")
+  while python3 -c "import time, sys; sys.exit(time.time() > $drain_deadline)"; do
     left=$(helpers_sql "$db" "SELECT count(*) FROM email_jobs WHERE status IN ('queued', 'sending')")
     if [ "$left" = 0 ]; then drained=1; break; fi
     sleep 0.1
