@@ -11,6 +11,11 @@ Events go out over --connections keep-alive connections, each its own thread, as
 server answers. A connection that fails (the server was killed) is reopened for the next event;
 events that got no 2xx answer are counted and listed, never retried here.
 
+With --acked FILE, each event answered 2xx is appended to FILE as "<Unix time of the answer>
+<webhook-id>" (bench/shutdown.sh and bench/backup.sh check that each one is stored). With
+--stop-on-refusal, a connection the server refuses ends the burst instead of failing the events
+left one by one (the server was stopped on purpose).
+
 Prints one JSON line: {"sent", "ok", "duplicates", "failed", "first_at", "last_at", "span_s"}.
 Standard library only.
 """
@@ -56,16 +61,20 @@ def main() -> int:
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--timestamp", type=int, required=True, help="webhook-timestamp (Unix seconds), fixed per run")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--acked", help="append '<time> <webhook-id>' for every 2xx answer to this file")
+    parser.add_argument("--stop-on-refusal", action="store_true", help="end when the server refuses a connection")
     args = parser.parse_args()
+    acked = open(args.acked, "a", buffering=1) if args.acked else None
 
     events = sign(args.secret, args.run_id, args.events, args.timestamp)
     lock = threading.Lock()
-    state = {"next": 0, "ok": 0, "duplicates": 0, "failed": 0, "first_at": None, "last_at": None, "first_error": None}
+    state = {"next": 0, "ok": 0, "duplicates": 0, "failed": 0, "first_at": None, "last_at": None, "first_error": None,
+             "refused": False}
 
     def take() -> int | None:
         with lock:
             index = state["next"]
-            if index >= len(events):
+            if index >= len(events) or state["refused"]:
                 return None
             state["next"] = index + 1
             if state["first_at"] is None:
@@ -87,6 +96,9 @@ def main() -> int:
                 error = None if good else f"HTTP {response.status}: {answer[:200]!r}"
             except (OSError, http.client.HTTPException) as failure:
                 good, duplicate, error = False, False, repr(failure)
+                if args.stop_on_refusal and isinstance(failure, ConnectionRefusedError):
+                    with lock:
+                        state["refused"] = True
                 if connection is not None:
                     connection.close()
                 connection = None
@@ -94,6 +106,8 @@ def main() -> int:
                 state["last_at"] = time.time()
                 if good:
                     state["ok"] += 1
+                    if acked is not None:
+                        acked.write(f"{state['last_at']:.6f} {headers['webhook-id']}\n")
                     state["duplicates"] += duplicate
                 else:
                     state["failed"] += 1

@@ -15,6 +15,9 @@ messages sent:
 
     {"ErrorCode": 406, "Message": "You tried to send to a recipient that has been marked as inactive. ..."}
 
+With `--latency S`, every batch is answered S seconds after it arrived (logged on arrival, as
+before), so a harness can stop Cortex while a batch is at the provider (bench/shutdown.sh).
+
 A wrong or missing token gets HTTP 401 `{"ErrorCode": 10, "Message": "..."}`, a body that is not
 an array of objects HTTP 422, as Postmark does. Nothing is delivered anywhere.
 

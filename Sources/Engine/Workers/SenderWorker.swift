@@ -5,6 +5,10 @@ import Synchronization
 /// Sends what the ledger holds: claims due messages in batches the transport accepts, paces them
 /// with a token bucket, and records each message's own result. It wakes at once when a message is
 /// queued and otherwise sleeps until the next retry is due.
+///
+/// On graceful shutdown it claims nothing more, and a batch it is sending gets `shutdownGrace`
+/// to reach the provider and have its results recorded. A batch still unfinished then is cut
+/// short and put back in the queue at once (see `runOnce()`), so no row waits out its lease.
 public struct SenderWorker: Service {
     /// What one pass did, for the loop and for tests.
     public enum Pass: Sendable, Equatable {
@@ -33,6 +37,12 @@ public struct SenderWorker: Service {
     private let campaignMail: CampaignMail?
     /// How many passes run at once (each claims its own leased batch).
     let lanes: Int
+    /// How long a batch being sent may still take once graceful shutdown begins.
+    let shutdownGrace: Duration
+
+    /// The default `shutdownGrace`: a Postmark batch call answers in well under a second, and
+    /// `cortex serve` bounds its whole shutdown (`ServeCommand.shutdownBound`) above this.
+    public static let defaultShutdownGrace: Duration = .seconds(10)
 
     public init(
         store: any EmailLedger & WorkSignalling, transport: any MailTransport, clock: any WallClock, ratePerSecond: Double?,
@@ -40,9 +50,10 @@ public struct SenderWorker: Service {
         pause: (@Sendable (Duration) async throws -> Void)? = nil,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         status: SenderStatus = SenderStatus(), startAfter: StartupGate? = nil, campaignMail: CampaignMail? = nil,
-        lanes: Int = 2
+        lanes: Int = 2, shutdownGrace: Duration = SenderWorker.defaultShutdownGrace
     ) {
         self.lanes = max(1, lanes)
+        self.shutdownGrace = shutdownGrace
         self.startAfter = startAfter
         self.campaignMail = campaignMail
         self.store = store
@@ -63,25 +74,71 @@ public struct SenderWorker: Service {
     /// With two, one lane renders and sends while the other claims or records. Each lane claims
     /// its own batch under a lease, so no message goes to two lanes; they share the rate's bucket.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await startAfter?.waitUnlessCancelled()
-            await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<lanes { group.addTask { await self.loop() } }
+        await cancelWhenGracefulShutdown { await startAfter?.waitUnlessCancelled() }
+        if Task.isCancelled || Task.isShuttingDownGracefully { return }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<lanes { group.addTask { await self.loop() } }
+        }
+    }
+
+    /// Passes until shutdown. Only the wait for work ends at once on graceful shutdown; a pass
+    /// under way is left to finish (`boundedPass()`), so its batch is not cut at the provider.
+    private func loop() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                if try await boundedPass() == .idle {
+                    try await cancelWhenGracefulShutdown { try await self.waitForWork() }
+                }
+            } catch {
+                // A wait or a pass cut short by shutdown: stop quietly.
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                logger.error("sender pass failed; retrying", metadata: ["error": "\(error)"])
+                try? await cancelWhenGracefulShutdown { try await self.clock.sleep(for: .seconds(1)) }
             }
         }
     }
 
-    private func loop() async {
-        while !Task.isCancelled {
-            do {
-                if try await runOnce() == .idle { try await waitForWork() }
-            } catch {
-                // A database call cut short by shutdown surfaces as a store error: stop quietly.
-                if Task.isCancelled { return }
-                logger.error("sender pass failed; retrying", metadata: ["error": "\(error)"])
-                try? await clock.sleep(for: .seconds(1))
+    /// What ends first in `boundedPass()`.
+    private enum PassEvent: Sendable {
+        case finished(Result<Pass, any Error>)
+        case graceOver
+        case timerStopped
+    }
+
+    /// One pass that, once graceful shutdown begins, has `shutdownGrace` (real time, whatever the
+    /// injected clock says: it bounds how long the process takes to exit) to end before it is
+    /// cancelled; a cancelled pass puts its batch back in the queue.
+    private func boundedPass() async throws -> Pass {
+        let grace = shutdownGrace
+        let outcome = await withTaskGroup(of: PassEvent.self) { group in
+            group.addTask {
+                do { return .finished(.success(try await self.runOnce())) } catch { return .finished(.failure(error)) }
             }
+            group.addTask {
+                do {
+                    try await gracefulShutdown()
+                    try await Task.sleep(for: grace)
+                    return .graceOver
+                } catch {
+                    return .timerStopped
+                }
+            }
+            var outcome: Result<Pass, any Error> = .failure(CancellationError())
+            for await event in group {
+                switch event {
+                case .finished(let result):
+                    outcome = result
+                    group.cancelAll()
+                case .graceOver:
+                    logger.warning("shutdown: a batch outlasted \(grace); cutting it short and putting it back in the queue")
+                    group.cancelAll()
+                case .timerStopped:
+                    break
+                }
+            }
+            return outcome
         }
+        return try outcome.get()
     }
 
     /// Sleeps until a message is queued (any instance) or the next retry is due, by the clock.
@@ -102,71 +159,122 @@ public struct SenderWorker: Service {
     }
 
     /// One pass: claim a batch, pace it, send it, record every result.
+    ///
+    /// The claim and every record run to their end even if the pass is cancelled (`settled`): a
+    /// claim or a record cut in the middle would leave rows `sending` until their lease runs out.
+    /// A pass cancelled before all its rows are recorded (shutdown past the grace) puts them
+    /// back in the queue, due at once: rows not yet handed to the provider get their attempt
+    /// back; rows whose send was cut keep it, and may reach the provider twice, as after a crash.
     public func runOnce() async throws -> Pass {
         let claimedAt = clock.now()
-        var claimed = try await store.claimEmailJobs(limit: batchLimit, now: claimedAt, leaseSeconds: leaseSeconds)
+        let (store, limit, leaseSeconds) = (store, batchLimit, leaseSeconds)
+        var claimed = try await Self.settled {
+            try await store.claimEmailJobs(limit: limit, now: claimedAt, leaseSeconds: leaseSeconds)
+        }
         guard !claimed.isEmpty else { return .idle }
         let claimedCount = claimed.count
-        if claimed.contains(where: { $0.campaignID != nil }) {
-            var unsendable: [(id: Int64, outcome: EmailOutcome)] = []
-            let rendered =
-                try await campaignMail?.render(claimed)
-                ?? claimed.map { $0.campaignID == nil ? .success($0) : .failure(CampaignMailFailure("CORTEX_PUBLIC_URL is not set")) }
-            claimed = zip(claimed, rendered).compactMap { job, result in
-                switch result {
-                case .success(let ready): return ready
-                case .failure(let failure):
-                    unsendable.append((job.id, .failed(reason: failure.reason, suppressRecipient: false)))
-                    return nil
+        var unrecorded = claimed.map(\.id)
+        var handedOver = false
+        func record(_ outcomes: [(id: Int64, outcome: EmailOutcome)], at time: Timestamp) async throws {
+            try await Self.settled { try await store.recordEmailOutcomes(outcomes, at: time) }
+            let recorded = Set(outcomes.map(\.id))
+            unrecorded.removeAll { recorded.contains($0) }
+        }
+        do {
+            if claimed.contains(where: { $0.campaignID != nil }) {
+                var unsendable: [(id: Int64, outcome: EmailOutcome)] = []
+                let rendered =
+                    try await campaignMail?.render(claimed)
+                    ?? claimed.map {
+                        $0.campaignID == nil ? .success($0) : .failure(CampaignMailFailure("CORTEX_PUBLIC_URL is not set"))
+                    }
+                claimed = zip(claimed, rendered).compactMap { job, result in
+                    switch result {
+                    case .success(let ready): return ready
+                    case .failure(let failure):
+                        unsendable.append((job.id, .failed(reason: failure.reason, suppressRecipient: false)))
+                        return nil
+                    }
+                }
+                if !unsendable.isEmpty { try await record(unsendable, at: claimedAt) }
+                guard !claimed.isEmpty else { return .sent(count: claimedCount) }
+            }
+            // Dry-run mail is recorded as sent by `dry-run` and never reaches the transport or its rate.
+            let dryRuns = claimed.filter(\.message.dryRun)
+            if !dryRuns.isEmpty {
+                try await record(
+                    dryRuns.map { ($0.id, .sent(provider: DryRunMail.provider, messageID: "dry-run-\($0.id)", at: claimedAt)) },
+                    at: claimedAt)
+            }
+            let jobs = claimed.filter { !$0.message.dryRun }
+            guard !jobs.isEmpty else { return .sent(count: claimedCount) }
+            if let bucket {
+                // Tokens are taken now, just before the send, not at the claim: the claim, the dry
+                // runs and the rendering take time, and pacing from the claim let two batches reach
+                // the provider closer together than the rate allows.
+                let now = clock.now()
+                let wait = bucket.state.withLock { $0.take(jobs.count, now: now) }
+                if wait > .zero { try await pause(wait) }
+            }
+            let batch = jobs.map { OutgoingEmail(jobID: $0.id, message: $0.message) }
+            let outcomes: [(id: Int64, outcome: EmailOutcome)]
+            handedOver = true
+            do throws(TransportError) {
+                let results = try await transport.send(batch)
+                let now = clock.now()
+                outcomes = jobs.enumerated().map { index, job in
+                    let result =
+                        index < results.count ? results[index] : .deferred(reason: "no result from the provider", retryAfter: nil)
+                    return (job.id, outcome(of: result, for: job, now: now))
+                }
+                status.resume()
+                bucket?.state.withLock { $0.recover() }
+            } catch {
+                // A call cut short by shutdown is no word from the provider: no back-off, no
+                // attempt spent beyond this one, no pause. The outer catch puts the batch back.
+                if Task.isCancelled { throw CancellationError() }
+                let now = clock.now()
+                switch error.kind {
+                case .throttled(let retryAfter):
+                    bucket?.state.withLock { $0.backOff() }
+                    logger.warning("provider throttled; backing off", metadata: ["error": "\(error.message)"])
+                    outcomes = jobs.map {
+                        ($0.id, outcome(of: .deferred(reason: error.message, retryAfter: retryAfter), for: $0, now: now))
+                    }
+                case .misconfigured:
+                    // Not the messages' fault: hold them without spending attempts until fixed.
+                    status.pause(error.message)
+                    logger.error("sending paused: the provider refused the configuration", metadata: ["error": "\(error.message)"])
+                    outcomes = jobs.map { ($0.id, .hold(reason: error.message, retryAt: now.adding(seconds: 60))) }
                 }
             }
-            if !unsendable.isEmpty { try await store.recordEmailOutcomes(unsendable, at: claimedAt) }
-            guard !claimed.isEmpty else { return .sent(count: claimedCount) }
-        }
-        // Dry-run mail is recorded as sent by `dry-run` and never reaches the transport or its rate.
-        let dryRuns = claimed.filter(\.message.dryRun)
-        if !dryRuns.isEmpty {
-            try await store.recordEmailOutcomes(
-                dryRuns.map { ($0.id, .sent(provider: DryRunMail.provider, messageID: "dry-run-\($0.id)", at: claimedAt)) },
-                at: claimedAt)
-        }
-        let jobs = claimed.filter { !$0.message.dryRun }
-        guard !jobs.isEmpty else { return .sent(count: claimedCount) }
-        if let bucket {
-            // Tokens are taken now, just before the send, not at the claim: the claim, the dry
-            // runs and the rendering take time, and pacing from the claim let two batches reach
-            // the provider closer together than the rate allows.
-            let now = clock.now()
-            let wait = bucket.state.withLock { $0.take(jobs.count, now: now) }
-            if wait > .zero { try await pause(wait) }
-        }
-        let batch = jobs.map { OutgoingEmail(jobID: $0.id, message: $0.message) }
-        let outcomes: [(id: Int64, outcome: EmailOutcome)]
-        do throws(TransportError) {
-            let results = try await transport.send(batch)
-            let now = clock.now()
-            outcomes = jobs.enumerated().map { index, job in
-                let result = index < results.count ? results[index] : .deferred(reason: "no result from the provider", retryAfter: nil)
-                return (job.id, outcome(of: result, for: job, now: now))
-            }
-            status.resume()
-            bucket?.state.withLock { $0.recover() }
+            try await record(outcomes, at: clock.now())
+            return .sent(count: claimedCount)
         } catch {
-            let now = clock.now()
-            switch error.kind {
-            case .throttled(let retryAfter):
-                bucket?.state.withLock { $0.backOff() }
-                logger.warning("provider throttled; backing off", metadata: ["error": "\(error.message)"])
-                outcomes = jobs.map { ($0.id, outcome(of: .deferred(reason: error.message, retryAfter: retryAfter), for: $0, now: now)) }
-            case .misconfigured:
-                // Not the messages' fault: hold them without spending attempts until fixed.
-                status.pause(error.message)
-                logger.error("sending paused: the provider refused the configuration", metadata: ["error": "\(error.message)"])
-                outcomes = jobs.map { ($0.id, .hold(reason: error.message, retryAt: now.adding(seconds: 60))) }
+            // Only a pass cut short (shutdown) puts its rows back; any other failure leaves them
+            // to their lease, so a fault that repeats still spends attempts and ends.
+            if Task.isCancelled, !unrecorded.isEmpty {
+                let now = clock.now()
+                let back: EmailOutcome =
+                    handedOver
+                    ? .retry(reason: "the send was cut short by shutdown; its outcome is unknown", retryAt: now)
+                    : .hold(reason: "put back in the queue at shutdown before sending", retryAt: now)
+                let count = unrecorded.count
+                do {
+                    try await record(unrecorded.map { ($0, back) }, at: now)
+                    logger.notice("shutdown: \(count) claimed messages put back in the queue")
+                } catch {
+                    logger.error("shutdown: claimed messages wait for their lease", metadata: ["error": "\(error)"])
+                }
             }
+            throw error
         }
-        try await store.recordEmailOutcomes(outcomes, at: clock.now())
-        return .sent(count: claimedCount)
+    }
+
+    /// Runs a store call to its end even when the calling task is cancelled: a new unstructured
+    /// task does not inherit cancellation. The store's own timeouts bound it.
+    private static func settled<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await Task { try await body() }.value
     }
 
     private func outcome(of result: DeliveryResult, for job: EmailJob, now: Timestamp) -> EmailOutcome {

@@ -12,7 +12,7 @@ struct CortexCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, SignCommand.self, KeysCommand.self, ContactsCommand.self, AutomationsCommand.self,
-            SendTestCommand.self,
+            SendTestCommand.self, BackupCommand.self,
         ]
     )
 }

@@ -8,7 +8,7 @@ import GRDB
 public final class SQLiteStore: Store, GroupCommittingStore {
     public let path: String
     public let workSignals = WorkSignals()
-    private let pool: DatabasePool
+    let pool: DatabasePool
     /// Concurrent ingests share one transaction and one fsync (see `GroupCommit`).
     private let ingests: GroupCommit<PendingIngest, IngestOutcome>
 
