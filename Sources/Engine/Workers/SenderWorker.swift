@@ -33,6 +33,8 @@ public struct SenderWorker: Service {
     private let campaignMail: CampaignMail?
     /// How many passes run at once (each claims its own leased batch).
     let lanes: Int
+    /// Only one lane at a time is between handing its batch over and recording the outcome.
+    private let turn = ProviderTurn()
 
     public init(
         store: any EmailLedger & WorkSignalling, transport: any MailTransport, clock: any WallClock, ratePerSecond: Double?,
@@ -60,8 +62,10 @@ public struct SenderWorker: Service {
     /// Runs `lanes` loops of passes side by side. Two by default: a pass spends most of its time
     /// in the store (the claim and the record, each a commit, SQLite's one writer and an fsync)
     /// or in the CPU and the provider (rendering, sending), and one loop leaves the other idle.
-    /// With two, one lane renders and sends while the other claims or records. Each lane claims
-    /// its own batch under a lease, so no message goes to two lanes; they share the rate's bucket.
+    /// With two, one lane claims and renders while the other sends and records. Each lane claims
+    /// its own batch under a lease, so no message goes to two lanes; they share the rate's bucket,
+    /// and take turns from the send to the record (``ProviderTurn``), so a crash leaves at most
+    /// one batch at the provider unrecorded.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await startAfter?.waitUnlessCancelled()
@@ -132,6 +136,14 @@ public struct SenderWorker: Service {
         }
         let jobs = claimed.filter { !$0.message.dryRun }
         guard !jobs.isEmpty else { return .sent(count: claimedCount) }
+        // From the tokens to the record, one lane at a time: a crash then finds at most one
+        // batch handed over without its outcome (the other lane's is claimed, not yet sent).
+        try await turn.take { try await handOver(jobs) }
+        return .sent(count: claimedCount)
+    }
+
+    /// Paces `jobs`, sends them in one call and records every result.
+    private func handOver(_ jobs: [EmailJob]) async throws {
         if let bucket {
             // Tokens are taken now, just before the send, not at the claim: the claim, the dry
             // runs and the rendering take time, and pacing from the claim let two batches reach
@@ -166,7 +178,6 @@ public struct SenderWorker: Service {
             }
         }
         try await store.recordEmailOutcomes(outcomes, at: clock.now())
-        return .sent(count: claimedCount)
     }
 
     private func outcome(of result: DeliveryResult, for job: EmailJob, now: Timestamp) -> EmailOutcome {
