@@ -138,12 +138,13 @@ public struct SenderWorker: Service {
         guard !jobs.isEmpty else { return .sent(count: claimedCount) }
         // From the tokens to the record, one lane at a time: a crash then finds at most one
         // batch handed over without its outcome (the other lane's is claimed, not yet sent).
-        try await turn.take { try await handOver(jobs) }
+        try await turn.take { try await handOver(jobs, leasedUntil: claimedAt.adding(seconds: leaseSeconds)) }
         return .sent(count: claimedCount)
     }
 
     /// Paces `jobs`, sends them in one call and records every result.
-    private func handOver(_ jobs: [EmailJob]) async throws {
+    private func handOver(_ claimed: [EmailJob], leasedUntil: Timestamp) async throws {
+        var jobs = claimed
         if let bucket {
             // Tokens are taken now, just before the send, not at the claim: the claim, the dry
             // runs and the rendering take time, and pacing from the claim let two batches reach
@@ -151,6 +152,21 @@ public struct SenderWorker: Service {
             let now = clock.now()
             let wait = bucket.state.withLock { $0.take(jobs.count, now: now) }
             if wait > .zero { try await pause(wait) }
+        }
+        var leaseEnd = leasedUntil
+        let now = clock.now()
+        if leasedUntil.microseconds - now.microseconds < leaseSeconds * 500_000 {
+            // Half the lease is gone (waiting for the other lane, the tokens, a slow store): once
+            // it runs out another sender may claim and send these messages, and sending them here
+            // too would deliver them twice without a crash. Keep only those still held under this
+            // claim's lease, leased again for the send.
+            leaseEnd = now.adding(seconds: leaseSeconds)
+            let mine = try await store.renewEmailLeases(jobs.map(\.id), heldUntil: leasedUntil, until: leaseEnd)
+            jobs = jobs.filter { mine.contains($0.id) }
+            if jobs.count < claimed.count {
+                logger.warning("a claimed batch outlived its lease; another sender has its messages", metadata: ["messages": "\(claimed.count - jobs.count)"])
+            }
+            guard !jobs.isEmpty else { return }
         }
         let batch = jobs.map { OutgoingEmail(jobID: $0.id, message: $0.message) }
         let outcomes: [(id: Int64, outcome: EmailOutcome)]
@@ -177,7 +193,26 @@ public struct SenderWorker: Service {
                 outcomes = jobs.map { ($0.id, .hold(reason: error.message, retryAt: now.adding(seconds: 60))) }
             }
         }
-        try await store.recordEmailOutcomes(outcomes, at: clock.now())
+        try await record(outcomes, retryingUntil: leaseEnd)
+    }
+
+    /// Records the outcomes of a batch handed over, trying again while the store is unavailable
+    /// (a slow or lost database) until the batch's lease ends: given up at once, the record left
+    /// the batch `sending`, and after its lease it was sent a second time without any crash.
+    private func record(_ outcomes: [(id: Int64, outcome: EmailOutcome)], retryingUntil leaseEnd: Timestamp) async throws {
+        var failures = 0
+        while true {
+            do {
+                try await store.recordEmailOutcomes(outcomes, at: clock.now())
+                return
+            } catch let error as StoreError where error.kind == .unavailable {
+                failures += 1
+                guard !Task.isCancelled, clock.now() < leaseEnd else { throw error }
+                logger.error(
+                    "recording a sent batch failed; trying again", metadata: ["error": "\(error)", "failures": "\(failures)"])
+                try await pause(.seconds(min(failures, 5)))
+            }
+        }
     }
 
     private func outcome(of result: DeliveryResult, for job: EmailJob, now: Timestamp) -> EmailOutcome {
