@@ -97,7 +97,9 @@ def main() -> int:
     parser.add_argument("--postmark-log", help="the local Postmark server's log of messages")
     parser.add_argument("--postmark-rate", type=float, default=0)
     parser.add_argument("--kill-at", type=float, help="Unix time of the kill -9, if any")
-    parser.add_argument("--restart-at", type=float, help="Unix time the second server was ready")
+    parser.add_argument("--restart-at", type=float, help="Unix time the second server was started")
+    parser.add_argument("--ready-at", type=float, help="Unix time the second server answered /readyz")
+    parser.add_argument("--poller", help="bench/api_poller.py's summary of its reads during the run")
     parser.add_argument("--waited-s", type=float, required=True)
     parser.add_argument("--timed-out", action="store_true")
     parser.add_argument("--no-speed-bar", dest="speed_bar", action="store_false",
@@ -136,6 +138,9 @@ def main() -> int:
         SELECT count(*) FROM email_jobs j JOIN automation_executions x
             ON j.idempotency_key = 'automation:' || x.id || ':mail'""")[0])
     providers = dict(db.rows("SELECT COALESCE(provider, '-'), count(*) FROM email_jobs GROUP BY provider"))
+    # Mail rows claimed again after a lease ran out, by execution: the in-flight case of a crash.
+    reclaimed_keys = {f"{r[0]}:mail" for r in db.rows(
+        "SELECT substr(idempotency_key, 12, length(idempotency_key) - 16) FROM email_jobs WHERE attempts > 1")}
     mail_latency = [int(r[0]) / 1e6 for r in db.rows(
         f"SELECT {us('sent_at')} - {us('created_at')} FROM email_jobs WHERE sent_at IS NOT NULL")]
 
@@ -173,6 +178,27 @@ def main() -> int:
         "log_rows": logs, "repeated_log_rows": repeated_logs, "statuses": statuses,
         "bursts": json.loads(args.bursts), "waited_s": round(args.waited_s, 1),
     })
+    poller = {}
+    if args.poller:
+        try:
+            with open(args.poller) as summary:
+                poller = json.load(summary)
+        except (OSError, ValueError):
+            failures.append("the poller left no summary")
+    bursts = result["bursts"]
+    errors_not_503 = (poller.get("server_errors_not_503") or 0) + sum(b.get("server_errors_not_503") or 0 for b in bursts)
+    result["requests"] = (poller.get("requests") or 0) + sum(b.get("sent") or 0 for b in bursts)
+    result["server_errors_not_503"] = errors_not_503
+    result["slowest_answer_ms"] = max([poller.get("slowest_answer_ms") or 0] + [b.get("slowest_answer_ms") or 0 for b in bursts])
+    result["poller"] = {key: poller.get(key) for key in ("requests", "answers", "refused", "slowest_answer_ms", "first_error")}
+    if args.kill_at is not None:
+        # Recovery: the restart until /readyz answered, and the kill until the last execution finished.
+        result["recovery"] = {
+            "restart_to_ready_s": round(args.ready_at - args.restart_at, 2) if args.ready_at and args.restart_at else None,
+            "kill_to_done_s": round(last_finish / 1e6 - args.kill_at, 2) if last_finish else None,
+        }
+    if errors_not_503:
+        failures.append(f"{errors_not_503} answers 5xx other than 503 ({poller.get('first_error')})")
     for key in ("p50", "p99", "max"):
         for block in (result["lateness_s"], result["mail_queued_to_sent_s"], result["arrival_to_spawn_s"],
                       result["spawn_to_first_step_s"]):
@@ -203,6 +229,16 @@ def main() -> int:
                 arrivals.append((message["t"], f'{meta.get("execution_id")}:{meta.get("node_id")}'))
         keys = [key for _, key in arrivals]
         twice = len(keys) - len(set(keys))
+        # A message received twice must have been in flight at the kill: its ledger row was claimed
+        # again after its lease (`attempts > 1`).
+        seen: set[str] = set()
+        unexplained = 0
+        for key in keys:
+            if key in seen and key not in reclaimed_keys:
+                unexplained += 1
+            seen.add(key)
+        if unexplained:
+            failures.append(f"Postmark received {unexplained} messages twice whose ledger row was never claimed again")
         pm = {"received": len(arrivals), "distinct": len(set(keys)), "received_twice": twice}
         # Each server process has its own bucket: a restart may burst again, so check each life apart.
         lives = [sorted(t for t, _ in arrivals if args.kill_at is None or t < args.kill_at)]

@@ -9,7 +9,7 @@
 #
 #   bench/automations.sh [--backend sqlite|postgres] [--database-url URL] [--events N] [--kill]
 #                        [--postmark-rate R] [--smoke] [--binary PATH] [--connections N]
-#                        [--timeout S] [--kill-at FRACTION] [--pg-no-fsync]
+#                        [--timeout S] [--kill-at FRACTION] [--lease S] [--postmark-delay-ms D] [--pg-no-fsync]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bench="$root/bench"
@@ -26,8 +26,12 @@ usage: bench/automations.sh [options]
                              restart it on the same database, re-send every event (the ones
                              already committed are dropped as duplicates)
   --kill-at FRACTION         (default 0.3)
+  --lease S                  CORTEX_SEND_LEASE_SECONDS and CORTEX_EXECUTION_LEASE_SECONDS (default:
+                             Cortex's, 120 and 60; 2 with --smoke --kill): how long work the crash
+                             held waits before it is taken over
   --postmark-rate R          mail through a local Postmark server (bench/postmark_server.py) with
                              CORTEX_SEND_RATE=R, instead of the dry-run provider
+  --postmark-delay-ms D      the local Postmark server answers each batch D ms late (default 0)
   --timeout S                most seconds to wait for every execution to finish (default 600)
   --smoke                    200 events: a correctness check for CI, not a measurement
   --binary PATH              use this cortex binary instead of building the release one
@@ -47,6 +51,8 @@ smoke=0
 binary=""
 pg_durable=1
 delay_seconds=2
+lease=""
+postmark_delay_ms=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --backend) backend=$2; shift 2 ;;
@@ -55,6 +61,8 @@ while [ $# -gt 0 ]; do
     --connections) connections=$2; shift 2 ;;
     --kill) kill_run=1; shift ;;
     --kill-at) kill_at=$2; shift 2 ;;
+    --lease) lease=$2; shift 2 ;;
+    --postmark-delay-ms) postmark_delay_ms=$2; shift 2 ;;
     --postmark-rate) postmark_rate=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --smoke) smoke=1; shift ;;
@@ -65,6 +73,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ "$smoke" = 1 ]; then events=200 connections=4; fi
+if [ "$smoke" = 1 ] && [ "$kill_run" = 1 ]; then lease=${lease:-2}; fi
 
 fail() { echo "bench: $*" >&2; exit 1; }
 is_count() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
@@ -73,6 +82,8 @@ is_count "$connections" || fail "--connections must be a positive integer"
 is_count "$timeout" || fail "--timeout must be a whole number of seconds"
 [ -z "$postmark_rate" ] || [[ "$postmark_rate" =~ ^[0-9]+([.][0-9]+)?$ ]] || fail "--postmark-rate must be a number"
 [[ "$kill_at" =~ ^0?[.][0-9]+$ ]] || fail "--kill-at must be a fraction between 0 and 1"
+[ -z "$lease" ] || is_count "$lease" || fail "--lease must be a whole number of seconds"
+[[ "$postmark_delay_ms" =~ ^[0-9]+$ ]] || fail "--postmark-delay-ms must be a whole number"
 case "$backend" in
   sqlite) [ -z "$database_url" ] || fail "--database-url is for --backend postgres" ;;
   postgres) ;;
@@ -85,8 +96,8 @@ fi
 
 cd "$root"
 source scripts/bootstrap.sh
-cortex_require_packages sqlite3
-if [ "$backend" = postgres ]; then cortex_require_packages postgresql-client; fi
+source bench/crash_server.sh
+cortex_require_packages sqlite3 curl
 if [ -z "$binary" ]; then
   echo "bench: building the release binary" >&2
   swift build -c release --product cortex --scratch-path .build-release >&2
@@ -94,79 +105,37 @@ if [ -z "$binary" ]; then
 fi
 
 work="$(mktemp -d /tmp/cortex-auto.XXXXXX)"
-server=""
-postmark=""
-pg_started=0
-pg_admin_url=""
-pg_database=""
+poller=""
 cleanup() {
-  if [ -n "$server" ]; then kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  if [ -n "$postmark" ]; then kill -TERM "$postmark" 2>/dev/null || true; wait "$postmark" 2>/dev/null || true; fi
-  if [ -n "$pg_database" ]; then
-    psql "$pg_admin_url" -qc "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null 2>&1 || true
-  fi
-  if [ "$pg_started" = 1 ]; then cortex_pg_stop; fi
-  rm -rf "$work"
+  touch "$work/stop" 2>/dev/null || true
+  if [ -n "$poller" ]; then kill -TERM "$poller" 2>/dev/null || true; crash_reap "$poller" 10 || true; fi
+  crash_cleanup
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 # A fresh database: the checks count everything in it.
-if [ "$backend" = sqlite ]; then
-  db_path="$work/cortex.sqlite"
-  db_url="sqlite:$db_path"
-  report_url=$db_path
-  sql() { sqlite3 -cmd '.timeout 10000' "$db_path" "$1"; }
-else
-  if [ -z "$database_url" ]; then
-    source scripts/postgres.sh
-    CORTEX_PG_DURABLE=$pg_durable cortex_pg_start
-    pg_started=1
-    database_url=$CORTEX_TEST_DATABASE_URL
-  fi
-  pg_admin_url=$database_url
-  pg_database="cortex_auto_$$"
-  psql "$pg_admin_url" -qc "CREATE DATABASE $pg_database"
-  base="${pg_admin_url%%\?*}"
-  db_url="${base%/*}/$pg_database?sslmode=disable"
-  report_url=$db_url
-  sql() { psql "$db_url" -Atqc "$1"; }
-fi
+crash_database "$backend" "$work" "$database_url" "$pg_durable"
+report_url=$crash_report_url
+sql() { crash_sql "$1"; }
 
 # Mail: the dry-run provider, or the local Postmark server at a send rate.
 mail_env=(CORTEX_MAIL_PROVIDER=dry-run)
 if [ -n "$postmark_rate" ]; then
   token="bench-postmark-$$"
-  python3 "$bench/postmark_server.py" --token "$token" --log "$work/postmark.jsonl" --port-file "$work/postmark.port" \
-    2>"$work/postmark.err" &
-  postmark=$!
-  for _ in $(seq 1 100); do [ -s "$work/postmark.port" ] && break; sleep 0.05; done
-  [ -s "$work/postmark.port" ] || { cat "$work/postmark.err" >&2; fail "the local Postmark server did not start"; }
-  mail_env=(CORTEX_MAIL_PROVIDER=postmark POSTMARK_SERVER_TOKEN="$token"
-    CORTEX_POSTMARK_API_URL="http://127.0.0.1:$(cat "$work/postmark.port")" CORTEX_SEND_RATE="$postmark_rate")
+  crash_postmark "$work" "$token" --delay-ms "$postmark_delay_ms" || fail "the local Postmark server did not start"
+  mail_env=(CORTEX_MAIL_PROVIDER=postmark POSTMARK_SERVER_TOKEN="$token" CORTEX_POSTMARK_API_URL="$crash_postmark_url"
+    CORTEX_SEND_RATE="$postmark_rate")
 fi
 
-port=$(free_port)
 secret="whsec_$(head -c 32 /dev/urandom | base64)"
-server_env=(
-  PATH="$PATH" HOME="${HOME:-/tmp}"
-  CORTEX_HTTP_HOST=127.0.0.1 CORTEX_HTTP_PORT="$port" CORTEX_DATABASE_URL="$db_url"
-  CORTEX_CHECKOUT_SECRET="$secret" CORTEX_API_KEYS=bench-key "${mail_env[@]}"
-)
+server_env=(CORTEX_DATABASE_URL="$crash_db_url" CORTEX_CHECKOUT_SECRET="$secret" CORTEX_API_KEYS=bench-key "${mail_env[@]}")
+# Shorter leases let a kill run (a smoke above all) recover in seconds instead of minutes.
+if [ -n "$lease" ]; then server_env+=(CORTEX_SEND_LEASE_SECONDS="$lease" CORTEX_EXECUTION_LEASE_SECONDS="$lease"); fi
 server_log_tail() { echo "--- last lines of the server log:" >&2; tail -n 30 "$work/serve.log" >&2 || true; }
-start_server() {
-  env -i "${server_env[@]}" "$binary" serve >>"$work/serve.log" 2>&1 &
-  server=$!
-  for _ in $(seq 1 300); do
-    if curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then return 0; fi
-    kill -0 "$server" 2>/dev/null || break
-    sleep 0.1
-  done
-  server_log_tail
-  fail "cortex serve did not become ready on port $port"
-}
+start_server() { crash_serve "$binary" "$work" "${server_env[@]}" || fail "cortex serve did not become ready"; }
 start_server
+port=$crash_port
+server=$crash_server
 
 # The automation, created and activated over the API as a user would.
 graph=$(python3 -c 'import json,sys; d=int(sys.argv[1]); print(json.dumps({"name": "bench burst", "graph": {"nodes": [
@@ -202,8 +171,14 @@ if [ -n "$postmark_rate" ]; then mail_label="postmark at $postmark_rate/s"; fi
 if [ "$kill_run" = 1 ]; then mail_label="$mail_label, kill -9 at $kill_at of the executions"; fi
 echo "bench: burst of $events events, $connections connections, $backend, mail $mail_label (load average $load_before)" >&2
 t0=$(date +%s.%N)
+over() { ! python3 -c "import time,sys; sys.exit(time.time() - $t0 > $timeout)"; }
+# A reader beside the load, as a console would be: what it saw across the kill and restart.
+python3 "$bench/api_poller.py" --port-file "$work/cortex.port" --key bench-key --stop-file "$work/stop" \
+  --path /readyz --path "/v1/automations/$automation_id" --max-seconds "$((timeout + 60))" >"$work/poller.json" &
+poller=$!
 kill_time=""
 restart_time=""
+ready_time=""
 if [ "$kill_run" = 0 ]; then
   bursts="[$(burst)]"
 else
@@ -211,17 +186,17 @@ else
   sender=$!
   threshold=$(python3 -c "import math; print(max(1, math.floor($events * $kill_at)))")
   while [ "$(started)" -lt "$threshold" ]; do
-    python3 -c "import time,sys; sys.exit(time.time() - $t0 > $timeout)" || fail "the executions never reached $threshold"
+    over && fail "the executions never reached $threshold"
     sleep 0.05
   done
-  kill -KILL "$server"
-  kill_time=$(date +%s.%N)
-  wait "$server" 2>/dev/null || true
-  server=""
+  crash_kill
+  kill_time=$crash_killed_at
   echo "bench: killed the server with $(started) executions started; $(sql "SELECT count(*) FROM email_jobs WHERE status = 'sent'") mails sent" >&2
   wait "$sender" || true
+  restart_time=$(crash_now)
   start_server
-  restart_time=$(date +%s.%N)
+  ready_time=$(crash_now)
+  server=$crash_server
   burst >"$work/burst2.json"
   bursts="[$(cat "$work/burst1.json"),$(cat "$work/burst2.json")]"
 fi
@@ -229,18 +204,20 @@ fi
 # Until every execution and every mail is finished, within the bound.
 timed_out=0
 while [ "$(unfinished)" != 0 ] || [ "$(started)" -lt "$events" ]; do
-  if ! python3 -c "import time,sys; sys.exit(time.time() - $t0 > $timeout)"; then timed_out=1; break; fi
+  if over; then timed_out=1; break; fi
   kill -0 "$server" 2>/dev/null || { server_log_tail; fail "cortex serve died"; }
   sleep 0.25
 done
 waited=$(python3 -c "import time; print(time.time() - $t0)")
 load_after=$(cut -d' ' -f1 /proc/loadavg)
+touch "$work/stop"
+crash_reap "$poller" 40 || true
+poller=""
 
-kill -TERM "$server"
 server_status=0
-wait "$server" || server_status=$?
+crash_stop || server_status=$?
 server=""
-if [ "$server_status" != 0 ]; then server_log_tail; echo "bench: cortex serve exited with $server_status" >&2; fi
+if [ "$server_status" != 0 ]; then server_log_tail; echo "bench: cortex serve exited with $server_status (124: it hung)" >&2; fi
 warnings=$(grep -c -E ' (warning|error|critical) ' "$work/serve.log" || true)
 if [ "$warnings" != 0 ]; then
   echo "bench: the server logged $warnings warnings or errors; the first:" >&2
@@ -248,15 +225,15 @@ if [ "$warnings" != 0 ]; then
 fi
 
 report=(--backend "$backend" --url "$report_url" --events "$events" --delay-seconds "$delay_seconds"
-  --automation-id "$automation_id" --bursts "$bursts" --waited-s "$waited")
+  --automation-id "$automation_id" --bursts "$bursts" --waited-s "$waited" --poller "$work/poller.json")
 if [ "$timed_out" = 1 ]; then report+=(--timed-out); fi
 # A smoke run checks correctness; the lateness bar is for a release build on a quiet machine.
 if [ "$smoke" = 1 ]; then report+=(--no-speed-bar); fi
 if [ -n "$postmark_rate" ]; then report+=(--postmark-log "$work/postmark.jsonl" --postmark-rate "$postmark_rate"); fi
-if [ -n "$kill_time" ]; then report+=(--kill-at "$kill_time" --restart-at "$restart_time"); fi
-extra=$(python3 -c 'import json,sys; k,r,pm,lb,la=sys.argv[1:]; print(json.dumps({"kill": k == "1", "postmark_rate": float(pm) if pm else None,
-  "mail": "postmark" if pm else "dry-run", "load_before": float(lb), "load_after": float(la)}))' \
-  "$kill_run" "$restart_time" "$postmark_rate" "$load_before" "$load_after")
+if [ -n "$kill_time" ]; then report+=(--kill-at "$kill_time" --restart-at "$restart_time" --ready-at "$ready_time"); fi
+extra=$(python3 -c 'import json,sys; k,l,pm,lb,la=sys.argv[1:]; print(json.dumps({"kill": k == "1", "postmark_rate": float(pm) if pm else None,
+  "mail": "postmark" if pm else "dry-run", "lease_s": int(l) if l else None, "load_before": float(lb), "load_after": float(la)}))' \
+  "$kill_run" "$lease" "$postmark_rate" "$load_before" "$load_after")
 set +e
 python3 "$bench/automation_report.py" "${report[@]}" --extra "$extra"
 verdict=$?

@@ -16,7 +16,9 @@ With --acked FILE, each event answered 2xx is appended to FILE as "<Unix time of
 --stop-on-refusal, a connection the server refuses ends the burst instead of failing the events
 left one by one (the server was stopped on purpose).
 
-Prints one JSON line: {"sent", "ok", "duplicates", "failed", "first_at", "last_at", "span_s"}.
+Prints one JSON line: {"sent", "ok", "duplicates", "failed", "server_errors_not_503",
+"slowest_answer_ms", "first_at", "last_at", "span_s"} (a failure is any answer but a 2xx, or no
+answer: a refused or cut connection).
 Standard library only.
 """
 
@@ -69,7 +71,7 @@ def main() -> int:
     events = sign(args.secret, args.run_id, args.events, args.timestamp)
     lock = threading.Lock()
     state = {"next": 0, "ok": 0, "duplicates": 0, "failed": 0, "first_at": None, "last_at": None, "first_error": None,
-             "refused": False}
+             "refused": False, "server_errors_not_503": 0, "slowest": 0.0}
 
     def take() -> int | None:
         with lock:
@@ -85,12 +87,15 @@ def main() -> int:
         connection = None
         while (index := take()) is not None:
             headers, body = events[index]
+            asked = time.time()
+            status = None
             try:
                 if connection is None:
                     connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
                 connection.request("POST", "/webhooks/checkout", body=body, headers=headers)
                 response = connection.getresponse()
                 answer = response.read()
+                status = response.status
                 good = 200 <= response.status < 300
                 duplicate = good and b'"duplicate":true' in answer.replace(b" ", b"")
                 error = None if good else f"HTTP {response.status}: {answer[:200]!r}"
@@ -104,6 +109,9 @@ def main() -> int:
                 connection = None
             with lock:
                 state["last_at"] = time.time()
+                if status is not None:
+                    state["slowest"] = max(state["slowest"], state["last_at"] - asked)
+                    state["server_errors_not_503"] += status >= 500 and status != 503
                 if good:
                     state["ok"] += 1
                     if acked is not None:
@@ -121,6 +129,7 @@ def main() -> int:
     first, last = state["first_at"] or 0.0, state["last_at"] or 0.0
     print(json.dumps({
         "sent": len(events), "ok": state["ok"], "duplicates": state["duplicates"], "failed": state["failed"],
+        "server_errors_not_503": state["server_errors_not_503"], "slowest_answer_ms": round(state["slowest"] * 1000, 1),
         "first_error": state["first_error"], "first_at": first, "last_at": last, "span_s": round(last - first, 3),
     }))
     return 0

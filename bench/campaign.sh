@@ -5,40 +5,63 @@
 # database: fan-out (send request -> the campaign's ledger rows committed) and send (send request
 # -> the last row marked sent). Prints ONE JSON line (progress to standard error) and exits
 # non-zero when a check fails: rows != eligible contacts, a row twice, a row not sent, a
-# suppressed or revoked contact queued.
+# suppressed or revoked contact queued. The checks and the line: bench/campaign_report.py.
 #
-#   bench/campaign.sh [--backend sqlite|postgres] [--binary PATH] [--contacts N] [--timeout S] [--pg-no-fsync]
-#                     [--postmark-rate R] [--unsubscribes N]
+#   bench/campaign.sh [--backend sqlite|postgres] [--database-url URL] [--binary PATH] [--contacts N]
+#                     [--timeout S] [--pg-no-fsync] [--postmark-rate R] [--postmark-delay-ms D]
+#                     [--unsubscribes N] [--kill] [--kill-at fanout|FRACTION] [--lease S]
 #
 #   --postmark-rate R  mail through the local Postmark server (bench/postmark_server.py) at
 #                      CORTEX_SEND_RATE=R instead of dry-run; it answers 406 (inactive) for one
 #                      recipient in 1,000 (reader...776@). Checks: every recipient reached once,
 #                      batches of at most 500, no window beyond R x its length + one second's
 #                      burst, each 406 failed and suppressed while the rest of its batch was sent.
+#   --postmark-delay-ms D  the local Postmark server answers each batch D ms late (default 0)
 #   --unsubscribes N   during the send, N one-click unsubscribes (bench/unsubscribe_probe.py),
 #                      one every 20 ms, of the contacts last in the queue. Checks: p99 < 50 ms, every
 #                      answer 200, and no mail sent to them more than 1 s after their answer (a
 #                      batch claimed before it may still go).
+#   --kill             crash harness (issue 14): kill -9 once mid-way, start again on the same
+#                      database, and check that every eligible contact is still queued and sent
+#                      once (with Postmark: received twice only if in flight at the kill, at
+#                      most one batch). A reader polls the campaign all along (bench/api_poller.py):
+#                      its 5xx other than 503 fail the run; the recovery is reported.
+#   --kill-at fanout   kill as soon as the first chunk of the fan-out (200,000 contact ids) is in
+#                      the ledger while more are to come (the default when the audience spans
+#                      more than one chunk: over 200,000 contacts in all)
+#   --kill-at F        kill once a fraction F of the eligible rows were sent (with Postmark: once
+#                      F were received and a batch is in its hands) (default 0.3 otherwise)
+#   --lease S          CORTEX_SEND_LEASE_SECONDS (Cortex's default: 120)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 backend=sqlite
+database_url=""
 binary=""
 contacts=100000
 timeout=120
 pg_durable=1
 postmark_rate=""
+postmark_delay_ms=0
 unsubscribes=0
+kill_run=0
+kill_at=""
+lease=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --backend) backend=$2; shift 2 ;;
+    --database-url) database_url=$2; shift 2 ;;
     --binary) binary=$2; shift 2 ;;
     --contacts) contacts=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --pg-no-fsync) pg_durable=0; shift ;;
     --postmark-rate) postmark_rate=$2; shift 2 ;;
+    --postmark-delay-ms) postmark_delay_ms=$2; shift 2 ;;
     --unsubscribes) unsubscribes=$2; shift 2 ;;
-    -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+    --kill) kill_run=1; shift ;;
+    --kill-at) kill_at=$2; shift 2 ;;
+    --lease) lease=$2; shift 2 ;;
+    -h | --help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
@@ -47,9 +70,22 @@ fail() {
   if [ -s "${work:-}/serve.log" ]; then echo "bench: the server log ends:" >&2; tail -n 8 "$work/serve.log" >&2; fi
   exit 1
 }
-case "$backend" in sqlite | postgres) ;; *) fail "--backend must be sqlite or postgres" ;; esac
+case "$backend" in
+  sqlite) [ -z "$database_url" ] || fail "--database-url is for --backend postgres" ;;
+  postgres) ;;
+  *) fail "--backend must be sqlite or postgres" ;;
+esac
+[[ "$contacts" =~ ^[1-9][0-9]*$ ]] || fail "--contacts must be a positive integer"
 [ -z "$postmark_rate" ] || [[ "$postmark_rate" =~ ^[0-9]+([.][0-9]+)?$ ]] || fail "--postmark-rate must be a number"
+[[ "$postmark_delay_ms" =~ ^[0-9]+$ ]] || fail "--postmark-delay-ms must be a whole number"
 [[ "$unsubscribes" =~ ^[0-9]+$ ]] || fail "--unsubscribes must be a whole number"
+[ -z "$lease" ] || [[ "$lease" =~ ^[1-9][0-9]*$ ]] || fail "--lease must be a whole number of seconds"
+file_rows=$(((contacts * 10 + 6) / 7))
+if [ "$kill_run" = 1 ] && [ -z "$kill_at" ]; then
+  if [ "$file_rows" -gt 200000 ]; then kill_at=fanout; else kill_at=0.3; fi
+fi
+[ -z "$kill_at" ] || [ "$kill_at" = fanout ] || [[ "$kill_at" =~ ^0?[.][0-9]+$ ]] \
+  || fail "--kill-at must be fanout or a fraction between 0 and 1"
 if [ -n "$binary" ]; then
   [ -x "$binary" ] || fail "no executable at $binary"
   binary="$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")"
@@ -57,8 +93,8 @@ fi
 
 cd "$root"
 source scripts/bootstrap.sh
-cortex_require_packages sqlite3
-if [ "$backend" = postgres ]; then cortex_require_packages postgresql-client; fi
+source bench/crash_server.sh
+cortex_require_packages sqlite3 curl
 if [ -z "$binary" ]; then
   echo "bench: building the release binary" >&2
   swift build -c release --product cortex --scratch-path .build-release >&2
@@ -66,16 +102,12 @@ if [ -z "$binary" ]; then
 fi
 
 work="$(mktemp -d /tmp/cortex-campaign-bench.XXXXXX)"
-server=""
-postmark=""
 probe=""
-pg_started=0
+poller=""
 cleanup() {
-  if [ -n "$probe" ]; then kill -TERM "$probe" 2>/dev/null || true; wait "$probe" 2>/dev/null || true; fi
-  if [ -n "$server" ]; then kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-  if [ -n "$postmark" ]; then kill -TERM "$postmark" 2>/dev/null || true; wait "$postmark" 2>/dev/null || true; fi
-  if [ "$pg_started" = 1 ]; then cortex_pg_stop; fi
-  rm -rf "$work"
+  touch "$work/stop" 2>/dev/null || true
+  for pid in $probe $poller; do kill -TERM "$pid" 2>/dev/null || true; crash_reap "$pid" 10 || true; done
+  crash_cleanup
 }
 trap cleanup EXIT
 
@@ -92,21 +124,12 @@ for k in range(1, n + 1):
     out.write(f"reader{k}@example.com,Reader{k},Newsletter,{'revoked' if k % 10 == 0 else 'granted'}\n")
 PY
 
-if [ "$backend" = sqlite ]; then
-  url="sqlite:$work/cortex.sqlite"
-  sql() { sqlite3 "$work/cortex.sqlite" "$1"; }
-  micros="%s"
-else
-  source scripts/postgres.sh
-  CORTEX_PG_DURABLE=$pg_durable cortex_pg_start
-  pg_started=1
-  psql "$CORTEX_TEST_DATABASE_URL" -qc "CREATE DATABASE campaign_bench"
-  base="${CORTEX_TEST_DATABASE_URL%%\?*}"
-  url="${base%/*}/campaign_bench?sslmode=disable"
-  sql() { psql "$url" -Atqc "$1"; }
-fi
+crash_database "$backend" "$work" "$database_url" "$pg_durable"
+url=$crash_db_url
+sql() { crash_sql "$1"; }
+us() { if [ "$backend" = sqlite ]; then echo "$1"; else echo "cortex_us($1)"; fi; }
 env -i PATH="$PATH" HOME="${HOME:-/tmp}" CORTEX_DATABASE_URL="$url" "$binary" migrate >/dev/null || fail "migrate failed"
-echo "bench: importing $(((contacts * 10 + 6) / 7)) contacts ($backend)" >&2
+echo "bench: importing $file_rows contacts ($backend)" >&2
 env -i PATH="$PATH" HOME="${HOME:-/tmp}" CORTEX_DATABASE_URL="$url" "$binary" contacts import "$work/contacts.csv" >/dev/null \
   || fail "import failed"
 if [ "$backend" = sqlite ]; then
@@ -123,31 +146,70 @@ sql "CREATE TABLE bench_ineligible AS SELECT c.id FROM contacts c LEFT JOIN supp
 mail_env=(CORTEX_MAIL_PROVIDER=dry-run)
 if [ -n "$postmark_rate" ]; then
   token="bench-postmark-$$"
-  python3 bench/postmark_server.py --token "$token" --log "$work/postmark.jsonl" --port-file "$work/postmark.port" \
-    --inactive 'reader[0-9]*776@' 2>"$work/postmark.err" &
-  postmark=$!
-  for _ in $(seq 1 100); do [ -s "$work/postmark.port" ] && break; sleep 0.05; done
-  [ -s "$work/postmark.port" ] || { cat "$work/postmark.err" >&2; fail "the local Postmark server did not start"; }
-  mail_env=(CORTEX_MAIL_PROVIDER=postmark POSTMARK_SERVER_TOKEN="$token"
-    CORTEX_POSTMARK_API_URL="http://127.0.0.1:$(cat "$work/postmark.port")" CORTEX_SEND_RATE="$postmark_rate")
+  crash_postmark "$work" "$token" --inactive 'reader[0-9]*776@' --delay-ms "$postmark_delay_ms" \
+    || fail "the local Postmark server did not start"
+  mail_env=(CORTEX_MAIL_PROVIDER=postmark POSTMARK_SERVER_TOKEN="$token" CORTEX_POSTMARK_API_URL="$crash_postmark_url"
+    CORTEX_SEND_RATE="$postmark_rate")
 fi
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-env -i PATH="$PATH" HOME="${HOME:-/tmp}" CORTEX_HTTP_PORT="$port" CORTEX_DATABASE_URL="$url" CORTEX_API_KEYS=bench-key \
-  "${mail_env[@]}" CORTEX_PUBLIC_URL=https://crm.example.com "$binary" serve >"$work/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+server_env=(CORTEX_DATABASE_URL="$url" CORTEX_API_KEYS=bench-key "${mail_env[@]}" CORTEX_PUBLIC_URL=https://crm.example.com)
+if [ -n "$lease" ]; then server_env+=(CORTEX_SEND_LEASE_SECONDS="$lease"); fi
+crash_serve "$binary" "$work" "${server_env[@]}" || fail "cortex serve did not start"
+port=$crash_port
 api() { curl -fs -H 'Authorization: Bearer bench-key' "$@"; }
 id=$(api -X POST "http://127.0.0.1:$port/v1/campaigns" --data-binary '{"name": "Bench", "subject": "News for {{contact.first_name}}",
   "from": "Shop <shop@example.com>", "html": "<p>Hi {{contact.first_name}}</p><p><a href=\"{{unsubscribe_url}}\">Unsubscribe</a></p>",
   "text": "Hi {{contact.first_name}}", "filter": {"tag": "Newsletter"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 echo "bench: sending campaign $id to $eligible eligible of $contacts (load average $load_before)" >&2
-start=$(python3 -c 'import time; print(time.time())')
+if [ "$kill_run" = 1 ]; then
+  python3 bench/api_poller.py --port-file "$work/cortex.port" --key bench-key --stop-file "$work/stop" \
+    --path /readyz --path "/v1/campaigns/$id" --max-seconds "$((timeout + 120))" >"$work/poller.json" &
+  poller=$!
+fi
+threshold=0
+if [ "$kill_run" = 1 ] && [ "$kill_at" != fanout ]; then
+  threshold=$(python3 -c "import math; print(max(1, math.floor($eligible * $kill_at)))")
+  # Right after a batch reached the provider it is in flight (not yet answered): armed before
+  # the send, so it is watching when the first batches arrive.
+  if [ -n "$postmark_rate" ]; then crash_arm_kill "$threshold" "$timeout"; fi
+fi
+start=$(crash_now)
 api -o /dev/null -X POST "http://127.0.0.1:$port/v1/campaigns/$id/send"
-peak_rss_kb=0
 deadline=$(( $(date +%s) + timeout ))
+
+# The kill: mid-fan-out (its first chunk committed, more to come) or once a fraction was sent.
+kill_json=""
+if [ "$kill_run" = 1 ]; then
+  if [ "$kill_at" != fanout ] && [ -n "$postmark_rate" ]; then
+    crash_await_kill || fail "the provider never held a batch after $threshold messages"
+  else
+    while true; do
+      [ "$(date +%s)" -lt "$deadline" ] || fail "the kill point ($kill_at) never came"
+      if [ "$kill_at" = fanout ]; then
+        [ -n "$(sql "SELECT fanout_after FROM campaigns WHERE id = $id AND fanout_after IS NOT NULL")" ] && break
+      else
+        [ "$(sql "SELECT count(*) FROM email_jobs WHERE campaign_id = $id AND status = 'sent'")" -ge "$threshold" ] && break
+      fi
+      sleep 0.02
+    done
+    crash_kill
+  fi
+  killed_at=$crash_killed_at
+  rows_at_kill=$(sql "SELECT count(*) FROM email_jobs WHERE campaign_id = $id")
+  sent_at_kill=$(sql "SELECT count(*) FROM email_jobs WHERE campaign_id = $id AND status = 'sent'")
+  # Where it landed: with chunks left to fan out, mid-fan-out; else mid-send.
+  landed=send
+  [ -z "$(sql "SELECT fanout_after FROM campaigns WHERE id = $id AND fanout_after IS NOT NULL")" ] || landed=fan-out
+  echo "bench: killed the server $landed: $rows_at_kill rows in the ledger, $sent_at_kill sent" >&2
+  restarted_at=$(crash_now)
+  crash_serve "$binary" "$work" "${server_env[@]}" || fail "cortex serve did not start again after the kill"
+  ready_at=$(crash_now)
+  kill_json="{\"killed_at\":$killed_at,\"restarted_at\":$restarted_at,\"ready_at\":$ready_at,\"landed\":\"$landed\",\"rows_at_kill\":$rows_at_kill,\"sent_at_kill\":$sent_at_kill}"
+fi
+
+peak_rss_kb=0
 while [ "$(date +%s)" -lt "$deadline" ]; do
-  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$server/status")
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$crash_server/status")
   [ "$rss" -gt "$peak_rss_kb" ] && peak_rss_kb=$rss
   if [ "$unsubscribes" -gt 0 ] && [ -z "$probe" ] && [ ! -s "$work/probe.json" ]; then
     # Once the rows are queued and the sender has made the key (on its first campaign message).
@@ -171,91 +233,23 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
 done
 [ "${1:-}" = sent ] || fail "the campaign was not sent within $timeout s: $left"
 if [ -n "$probe" ]; then wait "$probe" || fail "the unsubscribe probe failed"; probe=""; fi
-if [ "$backend" = sqlite ]; then
-  sql "SELECT recipient, status, COALESCE(sent_at, 0), contact_id, created_at FROM email_jobs WHERE campaign_id = $id" >"$work/rows.txt"
-else
-  sql "SELECT recipient, status, COALESCE(cortex_us(sent_at), 0), contact_id, cortex_us(created_at) FROM email_jobs WHERE campaign_id = $id" >"$work/rows.txt"
-fi
+if [ -n "$poller" ]; then touch "$work/stop"; crash_reap "$poller" 40 || true; poller=""; fi
+sql "SELECT recipient, status, COALESCE($(us sent_at), 0), contact_id, $(us created_at), attempts FROM email_jobs WHERE campaign_id = $id" \
+  >"$work/rows.txt"
 bad=$(sql "SELECT count(*) FROM email_jobs j JOIN bench_ineligible b ON b.id = j.contact_id WHERE j.campaign_id = $id")
 sql "SELECT email FROM suppressions WHERE reason = 'inactive_recipient'" >"$work/inactive.txt"
-# The worker logs how long the fan-out's transaction took (statement and commit).
-fanout_s=$(grep 'campaign fanned out' "$work/serve.log" | grep -o 'seconds=[0-9.e-]*' | head -1 | cut -d= -f2)
-python3 - "$backend" "$contacts" "$eligible" "$start" "$work" "$bad" "$peak_rss_kb" "$load_before" "${fanout_s:-nan}" \
-  "$postmark_rate" <<'PY'
-import json, os, re, sys
-sys.path.insert(0, "bench")
-from automation_report import rate_excess
-backend, contacts, eligible, start, work, bad, rss, load, fanout, rate = sys.argv[1:]
-rows = [line.rstrip("\n").split("|") for line in open(os.path.join(work, "rows.txt")) if line.strip()]
-start_us = float(start) * 1e6
-status = {}
-for _, s, _, _, _ in rows:
-    status[s] = status.get(s, 0) + 1
-distinct = len({r[3] for r in rows})
-line = {"backend": backend, "contacts": int(contacts), "eligible": int(eligible), "rows": len(rows), "distinct_contacts": distinct,
-        "status": status, "ineligible_queued": int(bad),
-        "fan_out_s": round(float(fanout), 3), "send_to_fan_out_start_s": round((min(int(r[4]) for r in rows) - start_us) / 1e6, 3),
-        "send_to_last_sent_s": round((max(int(r[2]) for r in rows) - start_us) / 1e6, 3),
-        "peak_rss_mb": round(int(rss) / 1024, 1), "load_before": float(load)}
-failures = []
-if len(rows) != int(eligible): failures.append(f"{len(rows)} rows for {eligible} eligible contacts")
-if distinct != len(rows): failures.append(f"{len(rows) - distinct} contacts queued twice")
-if int(bad): failures.append(f"{bad} suppressed or revoked contacts queued")
-if fanout == "nan": failures.append("the server logged no fan-out")
-
-refused = set()
-if rate:
-    rate = float(rate)
-    pattern = re.compile(r"reader[0-9]*776@")
-    received, batches = [], {}
-    for entry in map(json.loads, open(os.path.join(work, "postmark.jsonl"))):
-        received.append(entry)
-        batches[entry["batch"]] = batches.get(entry["batch"], 0) + 1
-    times = sorted(e["t"] for e in received)
-    per_to = {}
-    for e in received:
-        per_to[e["to"]] = per_to.get(e["to"], 0) + 1
-    refused = {e["to"] for e in received if e["inactive"]}
-    sizes = sorted(batches.values())
-    excess = rate_excess(times, rate)
-    line["postmark"] = {"received": len(received), "distinct": len(per_to), "twice": sum(1 for n in per_to.values() if n > 1),
-                        "inactive_406": len(refused), "batches": len(batches), "batch_max": sizes[-1] if sizes else 0,
-                        "batch_median": sizes[len(sizes) // 2] if sizes else 0,
-                        "mean_rate": round(len(times) / (times[-1] - times[0]), 1) if len(times) > 1 and times[-1] > times[0] else None,
-                        "most_beyond_rate": round(excess, 1)}
-    sent_to = {r[0] for r in rows if r[1] == "sent"}
-    failed_to = {r[0] for r in rows if r[1] == "failed"}
-    suppressed = {line.strip() for line in open(os.path.join(work, "inactive.txt"))}
-    if any(n > 1 for n in per_to.values()): failures.append("Postmark received a recipient twice")
-    if set(per_to) != sent_to | refused: failures.append(f"Postmark received {len(per_to)} recipients; the ledger sent {len(sent_to)} and {len(refused)} were refused")
-    if not refused: failures.append("no recipient was answered 406")
-    if failed_to != refused: failures.append(f"{len(failed_to ^ refused)} rows failed that were not refused, or the other way")
-    if not refused <= suppressed: failures.append(f"{len(refused - suppressed)} refused recipients not suppressed")
-    if any(not pattern.search(to) for to in refused): failures.append("a recipient not meant to be refused was refused")
-    if sizes and sizes[-1] > 500: failures.append(f"a batch of {sizes[-1]} messages")
-    if excess > rate: failures.append(f"{excess:.0f} messages beyond {rate:.0f}/s x the window, more than one second of burst")
-
-unsubscribed = set()
-probe_file = os.path.join(work, "probe.json")
-if os.path.exists(probe_file):
-    probe = json.load(open(probe_file))
-    answered = {int(k): v for k, v in probe.pop("answered_at").items()}
-    unsubscribed = set(answered)
-    late = [r for r in rows if int(r[3]) in answered and r[1] == "sent" and int(r[2]) / 1e6 > answered[int(r[3])] + 1.0]
-    probe["cancelled"] = sum(1 for r in rows if int(r[3]) in answered and r[1] == "cancelled")
-    probe["sent_more_than_1s_after_answer"] = len(late)
-    line["unsubscribe"] = probe
-    if probe["p99_ms"] >= 50: failures.append(f"unsubscribe p99 {probe['p99_ms']} ms (bar 50 ms)")
-    if probe["statuses"] != {"200": probe["requests"]}: failures.append(f"unsubscribe answers {probe['statuses']}")
-    if late: failures.append(f"{len(late)} unsubscribed contacts mailed more than 1 s after their answer")
-
-# Every row sent, but for the 406s (failed) and contacts unsubscribed before their batch (cancelled).
-unsent = [r for r in rows if r[1] != "sent" and not (r[1] == "failed" and r[0] in refused)
-          and not (r[1] == "cancelled" and int(r[3]) in unsubscribed)]
-if unsent: failures.append(f"{len(unsent)} rows not sent ({unsent[0][1]}, ...)")
-line["failures"] = failures
-print(json.dumps(line, separators=(",", ":")))
-if failures:
-    print("bench FAILED: " + "; ".join(failures), file=sys.stderr)
-    sys.exit(1)
-PY
+server_status=0
+crash_stop || server_status=$?
+[ "$server_status" = 0 ] || fail "cortex serve exited with $server_status on SIGTERM (124: it hung)"
+# The worker logs how long the fan-out took (its chunks, in the process that finished it).
+fanout_s=$(grep 'campaign fanned out' "$work/serve.log" | grep -o 'seconds=[0-9.e-]*' | tail -1 | cut -d= -f2)
+report=("$work" --backend "$backend" --contacts "$contacts" --eligible "$eligible" --start "$start" --ineligible-queued "$bad"
+  --peak-rss-kb "$peak_rss_kb" --load-before "$load_before")
+[ -z "$fanout_s" ] || report+=(--fan-out-s "$fanout_s")
+if [ -n "$postmark_rate" ]; then
+  report+=(--postmark-rate "$postmark_rate" --batch-limit "$(python3 -c "
+r = float('$postmark_rate'); lease = int('${lease:-120}')
+print(min(500, max(1, int(r / 2)), max(1, int(r * lease / 4))))")")
+fi
+if [ -n "$kill_json" ]; then report+=(--kill "$kill_json" --poller "$work/poller.json"); fi
+python3 bench/campaign_report.py "${report[@]}"

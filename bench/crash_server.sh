@@ -10,15 +10,19 @@
 #   crash_serve BINARY WORK ENV...        starts cortex serve with exactly ENV (plus PATH and
 #       HOME) on crash_port, waits for /readyz (at most 60 s); sets crash_server
 #   crash_kill                            kill -9 of the server; sets crash_killed_at (Unix s)
-#   crash_kill_mid_batch N TIMEOUT        kill -9 once the Postmark server has received N messages
-#       and holds a batch (bench/kill_mid_batch.py); sets crash_killed_at and crash_provider_had
+#   crash_arm_kill N TIMEOUT              in the background, kill -9 the server once the Postmark
+#       server has received N messages and holds a batch (bench/kill_mid_batch.py)
+#   crash_await_kill                      waits for that kill (fails if it never came); sets
+#       crash_killed_at and crash_provider_had
 #   crash_stop                            SIGTERM and wait; answers the server's exit status
 #   crash_cleanup                         stops what the functions above started, drops the
-#       database, removes WORK: call it from the harness's EXIT trap
+#       database, removes WORK (kept with BENCH_KEEP_WORK=1, for a look at the server's log):
+#       call it from the harness's EXIT trap
 #
 # The harness sources scripts/bootstrap.sh first (cortex_require_packages). Every wait is bounded.
 
 crash_server=""
+crash_killer=""
 crash_postmark_pid=""
 crash_pg_started=0
 crash_pg_admin_url=""
@@ -114,14 +118,22 @@ crash_reap() {
 }
 
 # SIGTERM, then at most 30 s for a clean exit; answers its status (124: it hung and was killed).
-crash_kill_mid_batch() {
-  local out
-  out=$(python3 "$root/bench/kill_mid_batch.py" --stats-url "$crash_postmark_url" --pid "$crash_server" --messages "$1" \
-    --timeout "$2") || return 1
+# Armed before the load starts, so it is already polling when the first batches arrive.
+crash_arm_kill() {
+  python3 "$root/bench/kill_mid_batch.py" --stats-url "$crash_postmark_url" --pid "$crash_server" --messages "$1" \
+    --timeout "$2" >"$crash_work/kill.json" &
+  crash_killer=$!
+}
+
+crash_await_kill() {
+  local status=0
+  wait "$crash_killer" 2>/dev/null || status=$?
+  crash_killer=""
+  [ "$status" = 0 ] || return 1
   wait "$crash_server" 2>/dev/null || true
   crash_server=""
-  crash_killed_at=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["killed_at"])' "$out")
-  crash_provider_had=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["provider_had"])' "$out")
+  crash_killed_at=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["killed_at"])' "$crash_work/kill.json")
+  crash_provider_had=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["provider_had"])' "$crash_work/kill.json")
 }
 
 crash_stop() {
@@ -134,6 +146,7 @@ crash_stop() {
 }
 
 crash_cleanup() {
+  if [ -n "$crash_killer" ]; then kill -TERM "$crash_killer" 2>/dev/null || true; crash_reap "$crash_killer" 5 || true; fi
   if [ -n "$crash_server" ]; then kill -TERM "$crash_server" 2>/dev/null || true; crash_reap "$crash_server" 30 || true; fi
   if [ -n "$crash_postmark_pid" ]; then
     kill -TERM "$crash_postmark_pid" 2>/dev/null || true
@@ -143,5 +156,9 @@ crash_cleanup() {
     psql "$crash_pg_admin_url" -qc "DROP DATABASE IF EXISTS $crash_pg_database WITH (FORCE)" >/dev/null 2>&1 || true
   fi
   if [ "$crash_pg_started" = 1 ]; then cortex_pg_stop; fi
-  if [ -n "$crash_work" ]; then rm -rf "$crash_work"; fi
+  if [ -n "$crash_work" ] && [ "${BENCH_KEEP_WORK:-0}" = 1 ]; then
+    echo "bench: kept $crash_work (BENCH_KEEP_WORK=1)" >&2
+  elif [ -n "$crash_work" ]; then
+    rm -rf "$crash_work"
+  fi
 }

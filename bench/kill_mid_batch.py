@@ -30,6 +30,7 @@ def main() -> int:
     args = parser.parse_args()
 
     deadline = time.time() + args.timeout
+    stats = {"messages": 0, "batches": []}
     while time.time() < deadline:
         with urllib.request.urlopen(args.stats_url + "/stats", timeout=5) as answer:
             stats = json.load(answer)
@@ -39,7 +40,8 @@ def main() -> int:
             print(json.dumps({"killed_at": time.time(), "provider_had": stats["messages"], "held": len(held)}))
             return 0
         time.sleep(0.005)
-    print(f"bench: the provider never held a batch after {args.messages} messages", file=sys.stderr)
+    print(f"bench: the provider never held a batch after {args.messages} messages: it received "
+          f"{stats['messages']} in {len(stats['batches'])} batches", file=sys.stderr)
     return 1
 
 

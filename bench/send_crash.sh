@@ -120,6 +120,7 @@ t0=$(crash_now)
 python3 bench/api_poller.py --port-file "$work/cortex.port" --key bench-key --stop-file "$work/stop" \
   --max-seconds "$((timeout + 60))" >"$work/poller.json" &
 poller=$!
+crash_arm_kill "$((messages / (kills + 1)))" "$timeout"
 python3 bench/message_batches.py --port-file "$work/cortex.port" --key bench-key --messages "$messages" --run-id "$run_id" \
   --deadline "$timeout" >"$work/poster.json" &
 poster=$!
@@ -127,16 +128,18 @@ poster=$!
 over() { python3 -c "import time,sys; sys.exit(0 if time.time() - $t0 > $timeout else 1)"; }
 kill_log="["
 for k in $(seq 1 "$kills"); do
-  threshold=$((messages * k / (kills + 1)))
   # Killed right after a batch reached the provider: it is in flight (not yet answered) then.
-  left=$(python3 -c "import time; print(max(1, int($timeout - (time.time() - $t0))))")
-  crash_kill_mid_batch "$threshold" "$left" || fail "the provider never held a batch after $threshold messages"
+  crash_await_kill || fail "the provider never held a batch after $((messages * k / (kills + 1))) messages"
   at_kill=$crash_provider_had
   sent_at_kill=$(crash_sql "SELECT count(*) FROM email_jobs WHERE status = 'sent'")
   echo "bench: kill $k: the provider had $at_kill messages, the ledger $sent_at_kill sent" >&2
   restarted=$(crash_now)
   crash_serve "$binary" "$work" "${server_env[@]}" || fail "cortex serve did not start again after kill $k"
   ready=$(crash_now)
+  if [ "$k" -lt "$kills" ]; then
+    left=$(python3 -c "import time; print(max(1, int($timeout - (time.time() - $t0))))")
+    crash_arm_kill "$((messages * (k + 1) / (kills + 1)))" "$left"
+  fi
   [ "$k" = 1 ] || kill_log+=","
   kill_log+="{\"killed_at\":$crash_killed_at,\"restarted_at\":$restarted,\"ready_at\":$ready,\"provider_had\":$at_kill,\"ledger_sent\":$sent_at_kill}"
 done

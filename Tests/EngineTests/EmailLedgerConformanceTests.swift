@@ -104,6 +104,28 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.enabled)
+    func aLeaseIsRenewedOnlyWhileTheClaimThatTookItStillHoldsIt(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            let a = try await store.enqueueEmail(Self.message("a", to: "a@example.com"), at: Self.t0).job
+            let b = try await store.enqueueEmail(Self.message("b", to: "b@example.com"), at: Self.t0).job
+            _ = try await store.claimEmailJobs(limit: 2, now: Self.t0, leaseSeconds: 60)
+            let held = Self.t0.adding(seconds: 60)
+            // b's lease ran out and another sender claimed it: only a is still this claim's.
+            let retaken = try await store.claimEmailJobs(limit: 2, now: Self.t0.adding(seconds: 61), leaseSeconds: 60)
+            #expect(retaken.map(\.id) == [a.id, b.id])
+            try await store.recordEmailOutcomes(
+                [(b.id, .sent(provider: "p", messageID: "m-b", at: Self.t0.adding(seconds: 62)))], at: Self.t0.adding(seconds: 62))
+            #expect(try await store.renewEmailLeases([a.id, b.id], heldUntil: held, until: Self.t0.adding(seconds: 200)).isEmpty)
+            let current = Self.t0.adding(seconds: 121)
+            #expect(try await store.renewEmailLeases([a.id, b.id], heldUntil: current, until: Self.t0.adding(seconds: 200)) == [a.id])
+            #expect(try await store.nextEmailDue() == Self.t0.adding(seconds: 200))
+            #expect(try await store.claimEmailJobs(limit: 2, now: Self.t0.adding(seconds: 199), leaseSeconds: 60).isEmpty)
+            #expect(try await store.emailJob(id: b.id)?.status == .sent)
+            #expect(try await store.renewEmailLeases([], heldUntil: current, until: current).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreBackend.enabled)
     func concurrentSendersNeverClaimTheSameMessage(backend: StoreBackend) async throws {
         try await backend.withStore { store in
             var ids: Set<Int64> = []

@@ -12,6 +12,11 @@ public protocol EmailLedger: Sendable {
     /// messages (`sending`, attempts + 1, leased until `now + leaseSeconds`).
     func claimEmailJobs(limit: Int, now: Timestamp, leaseSeconds: Int64) async throws -> [EmailJob]
 
+    /// Of `ids`, the messages still held under the lease that ends at `heldUntil` (still
+    /// `sending`, not claimed again by another sender since it ran out), leased again until
+    /// `until`; answers them. A sender calls it before it hands over a batch that waited long.
+    func renewEmailLeases(_ ids: [Int64], heldUntil: Timestamp, until: Timestamp) async throws -> Set<Int64>
+
     /// Records each claimed message's own result, in one transaction.
     func recordEmailOutcomes(_ outcomes: [(id: Int64, outcome: EmailOutcome)], at time: Timestamp) async throws
 

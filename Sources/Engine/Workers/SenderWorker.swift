@@ -43,6 +43,8 @@ public struct SenderWorker: Service {
     /// The default `shutdownGrace`: a Postmark batch call answers in well under a second, and
     /// `cortex serve` bounds its whole shutdown (`ServeCommand.shutdownBound`) above this.
     public static let defaultShutdownGrace: Duration = .seconds(10)
+    /// Only one lane at a time is between handing its batch over and recording the outcome.
+    private let turn = ProviderTurn()
 
     public init(
         store: any EmailLedger & WorkSignalling, transport: any MailTransport, clock: any WallClock, ratePerSecond: Double?,
@@ -71,8 +73,10 @@ public struct SenderWorker: Service {
     /// Runs `lanes` loops of passes side by side. Two by default: a pass spends most of its time
     /// in the store (the claim and the record, each a commit, SQLite's one writer and an fsync)
     /// or in the CPU and the provider (rendering, sending), and one loop leaves the other idle.
-    /// With two, one lane renders and sends while the other claims or records. Each lane claims
-    /// its own batch under a lease, so no message goes to two lanes; they share the rate's bucket.
+    /// With two, one lane claims and renders while the other sends and records. Each lane claims
+    /// its own batch under a lease, so no message goes to two lanes; they share the rate's bucket,
+    /// and take turns from the send to the record (``ProviderTurn``), so a crash leaves at most
+    /// one batch at the provider unrecorded.
     public func run() async throws {
         await cancelWhenGracefulShutdown { await startAfter?.waitUnlessCancelled() }
         if Task.isCancelled || Task.isShuttingDownGracefully { return }
@@ -208,47 +212,59 @@ public struct SenderWorker: Service {
             }
             let jobs = claimed.filter { !$0.message.dryRun }
             guard !jobs.isEmpty else { return .sent(count: claimedCount) }
-            if let bucket {
-                // Tokens are taken now, just before the send, not at the claim: the claim, the dry
-                // runs and the rendering take time, and pacing from the claim let two batches reach
-                // the provider closer together than the rate allows.
-                let now = clock.now()
-                let wait = bucket.state.withLock { $0.take(jobs.count, now: now) }
-                if wait > .zero { try await pause(wait) }
-            }
-            let batch = jobs.map { OutgoingEmail(jobID: $0.id, message: $0.message) }
-            let outcomes: [(id: Int64, outcome: EmailOutcome)]
-            handedOver = true
-            do throws(TransportError) {
-                let results = try await transport.send(batch)
-                let now = clock.now()
-                outcomes = jobs.enumerated().map { index, job in
-                    let result =
-                        index < results.count ? results[index] : .deferred(reason: "no result from the provider", retryAfter: nil)
-                    return (job.id, outcome(of: result, for: job, now: now))
+            // From the tokens to the record, one lane at a time: a crash then finds at most one
+            // batch handed over without its outcome (the other lane's is claimed, not yet sent).
+            try await turn.take {
+                var jobs = jobs
+                if let bucket {
+                    // Tokens are taken now, just before the send, not at the claim: the claim, the
+                    // dry runs and the rendering take time, and pacing from the claim let two
+                    // batches reach the provider closer together than the rate allows.
+                    let now = clock.now()
+                    let wait = bucket.state.withLock { $0.take(jobs.count, now: now) }
+                    if wait > .zero { try await pause(wait) }
                 }
-                status.resume()
-                bucket?.state.withLock { $0.recover() }
-            } catch {
-                // A call cut short by shutdown is no word from the provider: no back-off, no
-                // attempt spent beyond this one, no pause. The outer catch puts the batch back.
-                if Task.isCancelled { throw CancellationError() }
+                var leaseEnd = claimedAt.adding(seconds: leaseSeconds)
                 let now = clock.now()
-                switch error.kind {
-                case .throttled(let retryAfter):
-                    bucket?.state.withLock { $0.backOff() }
-                    logger.warning("provider throttled; backing off", metadata: ["error": "\(error.message)"])
-                    outcomes = jobs.map {
-                        ($0.id, outcome(of: .deferred(reason: error.message, retryAfter: retryAfter), for: $0, now: now))
+                if leaseEnd.microseconds - now.microseconds < leaseSeconds * 500_000 {
+                    // Half the lease is gone (waiting for the other lane, the tokens, a slow
+                    // store): once it runs out another sender may claim and send these messages,
+                    // and sending them here too would deliver them twice without a crash. Keep
+                    // only those still held under this claim's lease, leased again for the send.
+                    let (ids, heldUntil, until) = (jobs.map(\.id), leaseEnd, now.adding(seconds: leaseSeconds))
+                    let mine = try await Self.settled { try await store.renewEmailLeases(ids, heldUntil: heldUntil, until: until) }
+                    leaseEnd = until
+                    // Rows another sender holds now are not this pass's to record or put back.
+                    let taken = Set(ids).subtracting(mine)
+                    unrecorded.removeAll { taken.contains($0) }
+                    jobs = jobs.filter { mine.contains($0.id) }
+                    if jobs.count < ids.count {
+                        logger.warning(
+                            "a claimed batch outlived its lease; another sender has its messages",
+                            metadata: ["messages": "\(ids.count - jobs.count)"])
                     }
-                case .misconfigured:
-                    // Not the messages' fault: hold them without spending attempts until fixed.
-                    status.pause(error.message)
-                    logger.error("sending paused: the provider refused the configuration", metadata: ["error": "\(error.message)"])
-                    outcomes = jobs.map { ($0.id, .hold(reason: error.message, retryAt: now.adding(seconds: 60))) }
+                    guard !jobs.isEmpty else { return }
+                }
+                handedOver = true
+                let outcomes = try await deliver(jobs)
+                // Tried again while the store is unavailable (a slow or lost database) until the
+                // batch's lease ends: given up at once, the record left the batch `sending`, and
+                // after its lease it was sent a second time without any crash.
+                var failures = 0
+                while true {
+                    do {
+                        try await record(outcomes, at: clock.now())
+                        return
+                    } catch let error as StoreError where error.kind == .unavailable {
+                        failures += 1
+                        guard !Task.isCancelled, clock.now() < leaseEnd else { throw error }
+                        logger.error(
+                            "recording a sent batch failed; trying again",
+                            metadata: ["error": "\(error)", "failures": "\(failures)"])
+                        try await pause(.seconds(min(failures, 5)))
+                    }
                 }
             }
-            try await record(outcomes, at: clock.now())
             return .sent(count: claimedCount)
         } catch {
             // Only a pass cut short (shutdown) puts its rows back; any other failure leaves them
@@ -268,6 +284,37 @@ public struct SenderWorker: Service {
                 }
             }
             throw error
+        }
+    }
+
+    /// Sends `jobs` in one call and maps the provider's answer to each row's outcome. A call cut
+    /// short by shutdown is no word from the provider: no back-off, no attempt spent beyond this
+    /// one, no pause; it throws, and `runOnce()` puts the batch back.
+    private func deliver(_ jobs: [EmailJob]) async throws -> [(id: Int64, outcome: EmailOutcome)] {
+        let batch = jobs.map { OutgoingEmail(jobID: $0.id, message: $0.message) }
+        do throws(TransportError) {
+            let results = try await transport.send(batch)
+            let now = clock.now()
+            status.resume()
+            bucket?.state.withLock { $0.recover() }
+            return jobs.enumerated().map { index, job in
+                let result = index < results.count ? results[index] : .deferred(reason: "no result from the provider", retryAfter: nil)
+                return (job.id, outcome(of: result, for: job, now: now))
+            }
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            let now = clock.now()
+            switch error.kind {
+            case .throttled(let retryAfter):
+                bucket?.state.withLock { $0.backOff() }
+                logger.warning("provider throttled; backing off", metadata: ["error": "\(error.message)"])
+                return jobs.map { ($0.id, outcome(of: .deferred(reason: error.message, retryAfter: retryAfter), for: $0, now: now)) }
+            case .misconfigured:
+                // Not the messages' fault: hold them without spending attempts until fixed.
+                status.pause(error.message)
+                logger.error("sending paused: the provider refused the configuration", metadata: ["error": "\(error.message)"])
+                return jobs.map { ($0.id, .hold(reason: error.message, retryAt: now.adding(seconds: 60))) }
+            }
         }
     }
 

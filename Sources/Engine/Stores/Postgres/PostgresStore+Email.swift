@@ -155,6 +155,20 @@ extension PostgresStore {
         return rows.sorted { $0.id < $1.id }
     }
 
+    public func renewEmailLeases(_ ids: [Int64], heldUntil: Timestamp, until: Timestamp) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        return Set(
+            try await mapped { [self] in
+                try await client.query(
+                    """
+                    UPDATE email_jobs SET lease_until = cortex_ts(\(until.microseconds))
+                    WHERE id = ANY(\(ids)) AND status = 'sending' AND lease_until = cortex_ts(\(heldUntil.microseconds))
+                    RETURNING id
+                    """, logger: logger
+                ).decode(Int64.self).collectAll()
+            })
+    }
+
     public func recordEmailOutcomes(_ outcomes: [(id: Int64, outcome: EmailOutcome)], at time: Timestamp) async throws {
         let logger = logger
         try await mapped { [self] in

@@ -105,6 +105,20 @@ extension SQLiteStore {
         }
     }
 
+    public func renewEmailLeases(_ ids: [Int64], heldUntil: Timestamp, until: Timestamp) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        return try await write { db in
+            Set(
+                try Int64.fetchAll(
+                    db,
+                    sql: """
+                        UPDATE email_jobs SET lease_until = ?
+                        WHERE id IN (\(Self.placeholders(ids.count))) AND status = 'sending' AND lease_until = ?
+                        RETURNING id
+                        """, arguments: StatementArguments([until.microseconds] + ids + [heldUntil.microseconds])))
+        }
+    }
+
     public func recordEmailOutcomes(_ outcomes: [(id: Int64, outcome: EmailOutcome)], at time: Timestamp) async throws {
         try await write { db in
             for (id, outcome) in outcomes {
