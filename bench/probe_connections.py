@@ -78,9 +78,9 @@ class Connections:
             ("slow body to /webhooks/checkout", b"POST /webhooks/checkout", b"", 408, "request_timeout"),
             ("slow body after a 401", b"POST /v1/events", b"Authorization: Bearer wrong\r\n", 401, "auth"),
         ]
-        for name, line, extra, status, code in kinds:
+        for index, (name, line, extra, status, code) in enumerate(kinds):
             held = []
-            for _ in range(count // len(kinds)):
+            for _ in range(count // len(kinds) + (1 if index < count % len(kinds) else 0)):
                 sock = self.probe.connect()
                 sock.sendall(line + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extra
                              + b"Content-Length: 100000\r\n\r\n{")
