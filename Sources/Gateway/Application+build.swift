@@ -115,7 +115,8 @@ func buildApplication(_ dependencies: AppDependencies) -> Application<RouterResp
                 header: TimeAmount(configuration.httpHeaderTimeout), idle: TimeAmount(configuration.httpIdleTimeout)),
             maxConnections: configuration.httpMaxConnections),
         configuration: ApplicationConfiguration(
-            address: .hostname(configuration.host, port: configuration.port), serverName: "cortex"),
+            address: .hostname(configuration.host, port: configuration.port), serverName: "cortex",
+            backlog: configuration.httpListenBacklog),
         services: (dependencies.runsStoreServices ? dependencies.store.services : [])
             + (dependencies.runsSender ? [dependencies.sender(), dependencies.campaignWorker()] : []) + dependencies.archivePruners
             + dependencies.automationWorkers,

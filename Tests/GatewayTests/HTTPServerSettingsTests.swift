@@ -17,6 +17,16 @@ import Testing
         #expect(config.httpMaxConnections == 1024)
     }
 
+    /// The probe's 2,000 connections at once overflowed Hummingbird's queue of 256: a /healthz
+    /// arriving then waited a second for its SYN to be sent again.
+    @Test func theListenQueueHoldsAsManyConnectionsAsAreServed() async throws {
+        #expect(try await configuration([:]).httpListenBacklog == 1024)
+        #expect(try await configuration(["CORTEX_HTTP_MAX_CONNECTIONS": "10"]).httpListenBacklog == 256)
+        #expect(try await configuration(["CORTEX_HTTP_MAX_CONNECTIONS": "1000000"]).httpListenBacklog == 65_535)
+        let app = try await TestApp.make { $0.httpMaxConnections = 5000 }
+        #expect(buildApplication(app.dependencies).configuration.backlog == 5000)
+    }
+
     @Test func readsThemFromTheEnvironmentAndFromAFile() async throws {
         let config = try await configuration([
             "CORTEX_HTTP_HEADER_TIMEOUT": "0.5", "CORTEX_HTTP_IDLE_TIMEOUT": "120", "CORTEX_HTTP_MAX_CONNECTIONS": "10",

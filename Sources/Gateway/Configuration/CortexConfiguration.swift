@@ -57,6 +57,12 @@ struct CortexConfiguration: Sendable {
     /// `CORTEX_HTTP_MAX_CONNECTIONS`: connections served at once; beyond it, 503 and close.
     var httpMaxConnections = 1024
 
+    /// The listen queue: as long as the connections served at once (at least Hummingbird's 256;
+    /// Linux caps it at `net.core.somaxconn`). With 256, a burst of connections (clients
+    /// reconnecting after a deploy, or a flood) overflowed it and the kernel dropped SYNs, so a
+    /// health check that arrived meanwhile waited a second for its retransmit.
+    var httpListenBacklog: Int { min(max(httpMaxConnections, 256), 65_535) }
+
     init() {}
 
     init(reader: ConfigReader) throws(ConfigurationError) {
