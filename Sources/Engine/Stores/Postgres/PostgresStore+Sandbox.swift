@@ -15,7 +15,7 @@ extension PostgresStore {
                     try await connection.query("ROLLBACK", logger: logger)
                     return found
                 } catch {
-                    try? await connection.query("ROLLBACK", logger: logger)
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
                     throw error
                 }
             }

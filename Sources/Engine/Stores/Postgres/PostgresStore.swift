@@ -334,6 +334,7 @@ public final class PostgresStore: Store, GroupCommittingStore {
     /// `StoreError`, so callers above Engine never see PostgresNIO's types and never wait long.
     /// `limit` is for background work whose size the data sets (a campaign's fan-out), not for
     /// anything a request waits on.
+    @discardableResult
     func mapped<T: Sendable>(limit: Duration? = nil, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let limit = limit ?? settings.operationTimeout
         do {
