@@ -191,34 +191,3 @@ extension AutomationWatcher {
         return (try? JSONParser.parse(Array(activity.metadata.utf8)))?.objectValue?["dry_run"] == .bool(true)
     }
 }
-
-/// The missing ids the watcher has seen and since when (PostgreSQL only).
-final class WatcherGaps: Sendable {
-    private let lock = Mutex<[Int64: Timestamp]>([:])
-
-    /// When the oldest open gap may be given up on.
-    var earliestDeadline: Timestamp? {
-        lock.withLock { $0.values.min() }.map { $0.adding(seconds: AutomationWatcher.gapGrace) }
-    }
-
-    /// The furthest cursor that passes no id which may still commit: `seen` are the ids read
-    /// after `cursor`, in order.
-    func safeCursor(after cursor: Int64, seen: [Int64], now: Timestamp) -> Int64 {
-        lock.withLock { gaps in
-            var safe = cursor
-            for id in seen {
-                while safe + 1 < id {
-                    let missing = safe + 1
-                    let since = gaps[missing] ?? now
-                    gaps[missing] = since
-                    guard now.microseconds - since.microseconds >= AutomationWatcher.gapGrace * 1_000_000 else { return safe }
-                    gaps[missing] = nil  // Given up on: a rolled-back transaction.
-                    safe = missing
-                }
-                safe = id
-            }
-            gaps = gaps.filter { $0.key > safe }
-            return safe
-        }
-    }
-}
