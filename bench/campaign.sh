@@ -32,6 +32,8 @@
 #   --kill-at F        kill once a fraction F of the eligible rows were sent (with Postmark: once
 #                      F were received and a batch is in its hands) (default 0.3 otherwise)
 #   --lease S          CORTEX_SEND_LEASE_SECONDS (Cortex's default: 120)
+#   --timeout S        how long the send may take (default 120 s; with --kill, 120 s plus the
+#                      lease, which the batches claimed at the kill wait out)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -39,7 +41,7 @@ backend=sqlite
 database_url=""
 binary=""
 contacts=100000
-timeout=120
+timeout=""
 pg_durable=1
 postmark_rate=""
 postmark_delay_ms=0
@@ -80,6 +82,13 @@ esac
 [[ "$postmark_delay_ms" =~ ^[0-9]+$ ]] || fail "--postmark-delay-ms must be a whole number"
 [[ "$unsubscribes" =~ ^[0-9]+$ ]] || fail "--unsubscribes must be a whole number"
 [ -z "$lease" ] || [[ "$lease" =~ ^[1-9][0-9]*$ ]] || fail "--lease must be a whole number of seconds"
+# After a kill the batches claimed at that moment wait out their lease before they are sent
+# again, so a kill run's bound is the lease plus the usual 120 s.
+if [ -z "$timeout" ]; then
+  timeout=120
+  if [ "$kill_run" = 1 ]; then timeout=$((120 + ${lease:-120})); fi
+fi
+[[ "$timeout" =~ ^[1-9][0-9]*$ ]] || fail "--timeout must be a whole number of seconds"
 file_rows=$(((contacts * 10 + 6) / 7))
 if [ "$kill_run" = 1 ] && [ -z "$kill_at" ]; then
   if [ "$file_rows" -gt 200000 ]; then kill_at=fanout; else kill_at=0.3; fi
