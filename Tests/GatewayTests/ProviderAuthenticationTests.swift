@@ -32,6 +32,11 @@ import CortexTestSupport
     static let stripeSignature = HTTPField.Name("Stripe-Signature")!
     static let thinkificSignature = HTTPField.Name("X-Thinkific-Hmac-Sha256")!
 
+    /// `header` with `wrong` wrong `v1` entries before its own.
+    static func padded(_ header: String, now: Int64, wrong: Int) -> String {
+        "t=\(now)," + String(repeating: "v1=\(String(repeating: "b", count: 64)),", count: wrong) + header.dropFirst("t=\(now),".count)
+    }
+
     static func stripeHeader(_ secret: String, t: Int64, body: [UInt8]) -> String {
         "t=\(t),v1=" + HexHMAC.hex(HexHMAC(secret: secret).signature(Array("\(t).".utf8), body))
     }
@@ -89,6 +94,14 @@ import CortexTestSupport
         },
         Case(provider: "stripe", name: "no timestamp", status: 401, code: "signature") { headers, _, _ in
             headers[stripeSignature] = "v1=\(String(repeating: "a", count: 64))"
+        },
+        // A signature header is bounded (WebhookAuthError.signatureHeaderLimit): 60 wrong v1 entries
+        // and the right one (4,160 bytes) are refused before any is checked; 59 (4,092 bytes) pass.
+        Case(provider: "stripe", name: "header past 4,096 bytes", status: 400, code: "invalid_header") { headers, body, now in
+            headers[stripeSignature] = padded(stripeHeader(TestApp.stripeSecret, t: now, body: body), now: now, wrong: 60)
+        },
+        Case(provider: "stripe", name: "header just under 4,096 bytes", status: 202, code: nil) { headers, body, now in
+            headers[stripeSignature] = padded(stripeHeader(TestApp.stripeSecret, t: now, body: body), now: now, wrong: 59)
         },
         Case(provider: "thinkific", name: "valid", status: 202, code: nil) { _, _, _ in },
         Case(provider: "thinkific", name: "valid in upper-case hex", status: 202, code: nil) { headers, _, _ in

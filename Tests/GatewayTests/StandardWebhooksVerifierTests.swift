@@ -28,6 +28,19 @@ import Testing
             now: Timestamp(seconds: Self.time + 299))
     }
 
+    /// Bounded at `WebhookAuthError.signatureHeaderLimit` bytes, refused before any entry is decoded.
+    @Test func aSignatureHeaderPast4096BytesIsRefusedBeforeItsEntriesAreChecked() throws {
+        let wrong = "v1,bm90IHRoZSByaWdodCBvbmU= "  // 28 bytes
+        let under = String(repeating: wrong, count: 144) + Self.expected  // 4,079 bytes
+        let over = String(repeating: wrong, count: 145) + Self.expected  // 4,107 bytes
+        try verifier.verify(
+            id: Self.id, timestamp: String(Self.time), signatures: under, body: Self.body, now: Timestamp(seconds: Self.time))
+        #expect(throws: WebhookAuthError(kind: .invalidHeader, message: "webhook-signature is longer than 4096 bytes")) {
+            try verifier.verify(
+                id: Self.id, timestamp: String(Self.time), signatures: over, body: Self.body, now: Timestamp(seconds: Self.time))
+        }
+    }
+
     @Test func acceptsASecretWithoutPaddingOrPrefix() throws {
         let bare = try StandardWebhooksVerifier(secret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         #expect(bare.signature(id: Self.id, timestamp: Self.time, body: Self.body) == Self.expected)

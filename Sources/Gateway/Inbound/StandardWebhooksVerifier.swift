@@ -44,6 +44,7 @@ struct StandardWebhooksVerifier: Sendable {
         guard id.utf8.count <= Self.maximumIDLength else {
             throw WebhookAuthError(kind: .invalidHeader, message: "webhook-id is longer than \(Self.maximumIDLength) bytes")
         }
+        try WebhookAuthError.checkSignatureHeaderLength(signatures, name: "webhook-signature")
         guard let seconds = Int64(timestamp), timestamp.allSatisfy(\.isASCIIDigit) else {
             throw WebhookAuthError(kind: .timestamp, message: "webhook-timestamp is not an integer number of seconds")
         }

@@ -20,6 +20,7 @@ struct StripeSource: WebhookSource {
         guard let header = request.header("stripe-signature"), !header.isEmpty else {
             throw .missingHeader("Stripe-Signature")
         }
+        try WebhookAuthError.checkSignatureHeaderLength(header, name: "Stripe-Signature")
         var timestamp: Substring?
         var candidates: [[UInt8]] = []
         for element in header.split(separator: ",") {
