@@ -156,7 +156,7 @@ func buildRoutes(_ dependencies: AppDependencies) -> RouteRegistrar {
     let clock = dependencies.clock
     // Added before any route, so it wraps every route (and the API key check of `/v1` routes,
     // turning its refusal into JSON) and the not-found responder.
-    router.add(middleware: ErrorMiddleware(routes: table, metrics: metrics))
+    router.add(middleware: ErrorMiddleware(routes: table, metrics: metrics, clock: clock))
     let authenticator = APIKeyAuthenticator(configuredKeys: dependencies.configuration.apiKeys, store: store, clock: clock)
     let routes = RouteRegistrar(router: router, table: table, authenticator: authenticator)
 

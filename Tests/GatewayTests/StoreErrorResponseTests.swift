@@ -28,6 +28,31 @@ import Testing
         }
     }
 
+    /// While the database is away every request fails: one log line per 10 s, carrying the
+    /// count of 503s it stands for, not a line each.
+    @Test func aRunOfDatabaseFailuresWritesOneLineAndTheNextCarriesTheCount() async throws {
+        let recorder = LogRecorder()
+        let clock = ManualWallClock(Timestamp(seconds: 1_800_000_000))
+        let router = Router()
+        router.add(middleware: ErrorMiddleware(routes: RouteTable(), metrics: CortexMetrics(), clock: clock))
+        router.get("/fails") { _, _ -> Response in throw StoreError.unavailable("database or disk is full") }
+        try await Application(router: router, logger: recorder.logger()).test(.router) { client in
+            for _ in 0..<50 {
+                #expect(try await client.execute(uri: "/fails", method: .get).status == .serviceUnavailable)
+            }
+            let first = recorder.lines("database failure")
+            #expect(first.count == 1 && first.first?.metadata["suppressed"] == "0")
+            #expect(first.first?.level == .error)
+            clock.advance(seconds: ErrorMiddleware.databaseFailureLogSeconds - 1)
+            _ = try await client.execute(uri: "/fails", method: .get)
+            #expect(recorder.lines("database failure").count == 1)
+            clock.advance(seconds: 1)
+            _ = try await client.execute(uri: "/fails", method: .get)
+            let lines = recorder.lines("database failure")
+            #expect(lines.count == 2 && lines.last?.metadata["suppressed"] == "50")
+        }
+    }
+
     /// End to end through a real store: a unique index the second message breaks makes the
     /// store's own driver error, which must reach the client as 409 `conflict`, not 503.
     @Test(arguments: StoreBackend.enabled)

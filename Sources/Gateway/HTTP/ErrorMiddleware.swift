@@ -9,6 +9,21 @@ struct ErrorMiddleware: RouterMiddleware {
 
     let routes: RouteTable
     let metrics: CortexMetrics
+    /// Tells when a database failure is logged.
+    let clock: any WallClock
+    /// One "database failure" line per 10 s, carrying how many 503s it stands for: while the
+    /// database is away every request fails, and a line each wrote 70,000 lines in ten seconds
+    /// of a full disk (`bench/crash_disk_full.sh`), filling the log where the database could not
+    /// be written. `/metrics` still counts every 503.
+    let databaseFailures = ThrottledLog(intervalSeconds: ErrorMiddleware.databaseFailureLogSeconds)
+
+    static let databaseFailureLogSeconds: Int64 = 10
+
+    init(routes: RouteTable, metrics: CortexMetrics, clock: any WallClock = SystemWallClock()) {
+        self.routes = routes
+        self.metrics = metrics
+        self.clock = clock
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
@@ -61,7 +76,10 @@ struct ErrorMiddleware: RouterMiddleware {
             return APIError.from(fault)
         case let error as StoreError:
             switch error.kind {
-            case .unavailable: context.logger.error("database failure", metadata: ["error": "\(error)"])
+            case .unavailable:
+                databaseFailures.record("unavailable", at: clock.now()) { suppressed in
+                    context.logger.error("database failure", metadata: ["error": "\(error)", "suppressed": "\(suppressed)"])
+                }
             // The caller's doing, not the server's: worth a line, not an alert.
             case .conflict, .invalid: context.logger.notice("database refused a change", metadata: ["error": "\(error)"])
             case .notFound: break

@@ -1,6 +1,5 @@
 import Engine
 import Logging
-import Synchronization
 
 /// The log line of failed authentications: at most one per source per interval, carrying how
 /// many failures of that source it stands for, so a flood of bad requests cannot flood the log.
@@ -10,19 +9,20 @@ final class AuthenticationFailureLog: Sendable {
     /// hostile; more says nothing new.
     static let intervalSeconds: Int64 = 60
 
-    private let throttle: Mutex<LogThrottle>
+    private let log: ThrottledLog
 
     init(intervalSeconds: Int64 = AuthenticationFailureLog.intervalSeconds) {
-        throttle = Mutex(LogThrottle(intervalSeconds: intervalSeconds))
+        log = ThrottledLog(intervalSeconds: intervalSeconds)
     }
 
     /// Logs this failure of `source` unless a line for it was written within the interval. The
     /// line names the failure, never a credential; `suppressed` counts the failures of `source`
     /// since the previous line that were not logged.
     func record(source: String, reason: String, detail: String, at now: Timestamp, logger: Logger) {
-        guard let suppressed = throttle.withLock({ $0.record(source, at: now) }) else { return }
-        logger.notice(
-            "inbound authentication failed",
-            metadata: ["source": "\(source)", "reason": "\(reason)", "detail": "\(detail)", "suppressed": "\(suppressed)"])
+        log.record(source, at: now) { suppressed in
+            logger.notice(
+                "inbound authentication failed",
+                metadata: ["source": "\(source)", "reason": "\(reason)", "detail": "\(detail)", "suppressed": "\(suppressed)"])
+        }
     }
 }
