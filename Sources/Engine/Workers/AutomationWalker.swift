@@ -36,17 +36,19 @@ public struct AutomationWalker: Service {
         self.startAfter = startAfter
     }
 
+    /// Passes until shutdown. On graceful shutdown only the waits end at once: a pass under way
+    /// finishes and commits (`cortex serve` bounds the whole shutdown), since a pass cut short
+    /// left its claimed executions to wait out their lease (60 s) after the restart, a webhook
+    /// step's call made and its outcome unrecorded.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await startAfter?.waitUnlessCancelled()
-            while !Task.isCancelled {
-                do {
-                    if try await runOnce() == 0 { try await waitForWork() }
-                } catch {
-                    if Task.isCancelled { return }
-                    logger.error("automation pass failed; retrying", metadata: ["error": "\(error)"])
-                    try? await clock.sleep(for: .seconds(1))
-                }
+        await cancelWhenGracefulShutdown { await startAfter?.waitUnlessCancelled() }
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                if try await runOnce() == 0 { try await cancelWhenGracefulShutdown { try await waitForWork() } }
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                logger.error("automation pass failed; retrying", metadata: ["error": "\(error)"])
+                try? await cancelWhenGracefulShutdown { try await clock.sleep(for: .seconds(1)) }
             }
         }
     }
