@@ -10,7 +10,7 @@ import Testing
 /// `HTTPWebhookCaller`: a retryable failure.
 final class HeldWebhookCaller: WebhookCaller {
     private let state = Mutex((calls: 0, cut: 0))
-    /// When a held call may return; asked again every millisecond, for at most 30 s.
+    /// When a held call may return (`HeldCall`).
     private let release: @Sendable () -> Bool
 
     init(release: @escaping @Sendable () -> Bool) {
@@ -22,13 +22,9 @@ final class HeldWebhookCaller: WebhookCaller {
 
     func call(_ call: WebhookCall) async -> WebhookResult {
         state.withLock { $0.calls += 1 }
-        let bound = ContinuousClock.now + .seconds(30)
-        while !release(), ContinuousClock.now < bound {
-            if Task.isCancelled {
-                state.withLock { $0.cut += 1 }
-                return .failed(reason: "cancelled", retryable: true)
-            }
-            try? await Task.sleep(for: .milliseconds(1))
+        guard await HeldCall.wait(until: release) else {
+            state.withLock { $0.cut += 1 }
+            return .failed(reason: "cancelled", retryable: true)
         }
         return .delivered(status: 204)
     }

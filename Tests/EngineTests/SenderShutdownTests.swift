@@ -12,7 +12,7 @@ final class HeldTransport: MailTransport {
     let name = "held"
     let maxBatchSize = 500
     private let state = Mutex((batches: 0, cut: 0))
-    /// When a held batch may return; asked again every millisecond, for at most 30 s.
+    /// When a held batch may return (`HeldCall`).
     private let release: @Sendable () -> Bool
 
     init(release: @escaping @Sendable () -> Bool) {
@@ -24,13 +24,9 @@ final class HeldTransport: MailTransport {
 
     func send(_ batch: [OutgoingEmail]) async throws(TransportError) -> [DeliveryResult] {
         state.withLock { $0.batches += 1 }
-        let bound = ContinuousClock.now + .seconds(30)
-        while !release(), ContinuousClock.now < bound {
-            if Task.isCancelled {
-                state.withLock { $0.cut += 1 }
-                throw TransportError(.throttled(retryAfter: nil), "Postmark unreachable: cancelled")
-            }
-            try? await Task.sleep(for: .milliseconds(1))
+        guard await HeldCall.wait(until: release) else {
+            state.withLock { $0.cut += 1 }
+            throw TransportError(.throttled(retryAfter: nil), "Postmark unreachable: cancelled")
         }
         return batch.map { .sent(messageID: "held-\($0.jobID)") }
     }
