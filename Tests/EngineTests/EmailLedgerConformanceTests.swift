@@ -44,6 +44,32 @@ import Testing
         }
     }
 
+    /// A batch stores each message as it was given: an empty body or tag stays empty and a
+    /// missing one stays missing (PostgreSQL inserts a batch in one statement, whose arrays
+    /// cannot carry a missing value).
+    @Test(arguments: StoreBackend.enabled)
+    func aBatchKeepsEmptyAndMissingFieldsApart(backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            var emptyHTML = Self.message("empty-html")
+            emptyHTML.html = ""
+            emptyHTML.tag = ""
+            var noHTML = Self.message("no-html")
+            noHTML.html = nil
+            noHTML.tag = nil
+            var noText = Self.message("no-text")
+            noText.text = nil
+            noText.stream = .broadcast
+            let batch = [emptyHTML, noHTML, noText]
+            let queued = try await store.enqueueEmails(batch, at: Self.t0)
+            for (given, stored) in zip(batch, queued.map(\.job.message)) {
+                var stored = stored
+                stored.metadata = given.metadata  // jsonb respaces it; compared by meaning above.
+                #expect(stored == given)
+            }
+            #expect(queued.map(\.created) == [true, true, true])
+        }
+    }
+
     @Test(arguments: StoreBackend.enabled)
     func claimsDueMessagesOnceAndRecordsEachResult(backend: StoreBackend) async throws {
         try await backend.withStore { store in

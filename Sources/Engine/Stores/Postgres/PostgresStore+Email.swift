@@ -35,18 +35,18 @@ extension PostgresStore {
     public func enqueueEmails(_ messages: [NewEmailJob], at time: Timestamp) async throws -> [(job: EmailJob, created: Bool)] {
         guard !messages.isEmpty else { return [] }
         let logger = logger
+        // One INSERT and one read for the whole batch: three statements per message (insert,
+        // wake-up, read back) made `POST /v1/messages/batch` take 1 ms a message on PostgreSQL,
+        // whatever the batch size (5,000 messages in 5.6 s against 0.5 s on SQLite).
         let results = try await mapped { [self] in
             try await client.withTransaction(logger: logger) { connection -> [(EmailJob?, Bool)] in
-                var results: [(EmailJob?, Bool)] = []
-                for message in messages {
-                    let inserted = try await Self.insertEmailJob(connection, message, at: time, logger: logger)
-                    let job = try await connection.query(
-                        "SELECT \(unescaped: Self.emailColumns) FROM email_jobs WHERE idempotency_key = \(message.idempotencyKey)",
-                        logger: logger
-                    ).decode(EmailRow.self).first { _ in true }.flatMap(Self.emailJob)
-                    results.append((job, inserted))
-                }
-                return results
+                let created = try await Self.insertEmailJobs(connection, messages, at: time, logger: logger)
+                let keys = Array(Set(messages.map(\.idempotencyKey)))
+                let jobs = try await connection.query(
+                    "SELECT \(unescaped: Self.emailColumns) FROM email_jobs WHERE idempotency_key = ANY(\(keys))", logger: logger
+                ).decode(EmailRow.self).collectAll().compactMap(Self.emailJob)
+                let byKey = Dictionary(jobs.map { ($0.message.idempotencyKey, $0) }, uniquingKeysWith: { first, _ in first })
+                return zip(messages, created).map { message, created in (byKey[message.idempotencyKey], created) }
             }
         }
         if results.contains(where: { $0.1 }) { workSignals[.email].notify() }
@@ -79,9 +79,10 @@ extension PostgresStore {
     }
 
     /// Several messages in one `INSERT` through `unnest` (and one wake-up), for the walker's
-    /// batched steps: one statement per message cost two round trips each. Answers, per
-    /// message, whether it was queued (its key was new). Arrays cannot hold NULL here, so ''
-    /// stands for a missing body or tag.
+    /// batched steps and the API's batches: one statement per message cost two round trips
+    /// each. Answers, per message, whether it was queued (its key was new). The arrays cannot
+    /// hold NULL here, so a missing body or tag travels as '' with a flag that it is missing,
+    /// and an empty one stays empty, as on SQLite.
     static func insertEmailJobs(_ connection: PostgresConnection, _ messages: [NewEmailJob], at time: Timestamp, logger: Logger)
         async throws -> [Bool]
     {
@@ -91,14 +92,17 @@ extension PostgresStore {
                 """
                 INSERT INTO email_jobs (idempotency_key, recipient, sender, subject, html_body, text_body, stream,
                     tag, metadata, options, status, next_attempt_at, created_at)
-                SELECT m.key, m.recipient, m.sender, m.subject, NULLIF(m.html, ''), NULLIF(m.text, ''), m.stream, NULLIF(m.tag, ''),
+                SELECT m.key, m.recipient, m.sender, m.subject, CASE WHEN m.has_html THEN m.html END,
+                    CASE WHEN m.has_text THEN m.text END, m.stream, CASE WHEN m.has_tag THEN m.tag END,
                     m.metadata::jsonb, m.options::jsonb, 'queued', cortex_ts(\(time.microseconds)), cortex_ts(\(time.microseconds))
                 FROM unnest(\(messages.map(\.idempotencyKey))::text[], \(messages.map(\.recipient.value))::text[],
                             \(messages.map(\.sender))::text[], \(messages.map(\.subject))::text[], \(messages.map { $0.html ?? "" })::text[],
                             \(messages.map { $0.text ?? "" })::text[], \(messages.map(\.stream.rawValue))::text[],
                             \(messages.map { $0.tag ?? "" })::text[], \(messages.map(\.metadata))::text[],
-                            \(messages.map(DeliveryOptionsJSON.encode))::text[])
-                    WITH ORDINALITY AS m(key, recipient, sender, subject, html, text, stream, tag, metadata, options, n)
+                            \(messages.map(DeliveryOptionsJSON.encode))::text[], \(messages.map { $0.html != nil })::bool[],
+                            \(messages.map { $0.text != nil })::bool[], \(messages.map { $0.tag != nil })::bool[])
+                    WITH ORDINALITY AS m(key, recipient, sender, subject, html, text, stream, tag, metadata, options,
+                        has_html, has_text, has_tag, n)
                 ORDER BY m.n
                 ON CONFLICT (idempotency_key) DO NOTHING
                 RETURNING idempotency_key
