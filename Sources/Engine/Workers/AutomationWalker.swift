@@ -36,21 +36,14 @@ public struct AutomationWalker: Service {
         self.startAfter = startAfter
     }
 
-    /// Passes until shutdown. On graceful shutdown only the waits end at once: a pass under way
-    /// finishes and commits (`cortex serve` bounds the whole shutdown), since a pass cut short
-    /// left its claimed executions to wait out their lease (60 s) after the restart, a webhook
-    /// step's call made and its outcome unrecorded.
+    /// Passes until shutdown; a pass under way on graceful shutdown finishes and commits
+    /// (``PassLoop``): cut short, it left its claimed executions to wait out their lease (60 s)
+    /// after the restart, a webhook step's call made and its outcome unrecorded.
     public func run() async throws {
         await cancelWhenGracefulShutdown { await startAfter?.waitUnlessCancelled() }
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                if try await runOnce() == 0 { try await cancelWhenGracefulShutdown { try await waitForWork() } }
-            } catch {
-                if Task.isCancelled || Task.isShuttingDownGracefully { return }
-                logger.error("automation pass failed; retrying", metadata: ["error": "\(error)"])
-                try? await cancelWhenGracefulShutdown { try await clock.sleep(for: .seconds(1)) }
-            }
-        }
+        await PassLoop.run(
+            clock: clock, logger: logger, failure: "automation pass failed; retrying", pass: { try await runOnce() > 0 },
+            wait: { try await self.waitForWork() })
     }
 
     /// Sleeps until an execution is spawned or woken (any instance) or the earliest wait ends.

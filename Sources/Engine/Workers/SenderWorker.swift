@@ -79,27 +79,17 @@ public struct SenderWorker: Service {
     /// one batch at the provider unrecorded.
     public func run() async throws {
         await cancelWhenGracefulShutdown { await startAfter?.waitUnlessCancelled() }
-        if Task.isCancelled || Task.isShuttingDownGracefully { return }
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<lanes { group.addTask { await self.loop() } }
         }
     }
 
-    /// Passes until shutdown. Only the wait for work ends at once on graceful shutdown; a pass
-    /// under way is left to finish (`boundedPass()`), so its batch is not cut at the provider.
+    /// Passes until shutdown (``PassLoop``); a pass under way on graceful shutdown is left to
+    /// finish within its grace (`boundedPass()`), so its batch is not cut at the provider.
     private func loop() async {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                if try await boundedPass() == .idle {
-                    try await cancelWhenGracefulShutdown { try await self.waitForWork() }
-                }
-            } catch {
-                // A wait or a pass cut short by shutdown: stop quietly.
-                if Task.isCancelled || Task.isShuttingDownGracefully { return }
-                logger.error("sender pass failed; retrying", metadata: ["error": "\(error)"])
-                try? await cancelWhenGracefulShutdown { try await self.clock.sleep(for: .seconds(1)) }
-            }
-        }
+        await PassLoop.run(
+            clock: clock, logger: logger, failure: "sender pass failed; retrying", pass: { try await boundedPass() != .idle },
+            wait: { try await self.waitForWork() })
     }
 
     /// What ends first in `boundedPass()`.

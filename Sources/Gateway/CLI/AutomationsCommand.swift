@@ -42,10 +42,10 @@ struct AutomationsCommand: AsyncParsableCommand {
             do {
                 input = try SimulationRequest.parse(try Self.body(event), into: try Self.base(graph))
             } catch let error as InputError {
-                Self.standardError("\(event): \(error.message)")
+                printToStandardError("\(event): \(error.message)")
                 throw ExitCode(2)
             } catch let error as GraphError {
-                Self.standardError("\(graph): \(error)")
+                printToStandardError("\(graph): \(error)")
                 throw ExitCode(2)
             }
             let configuration = try await CLIConfiguration.load(config)
@@ -88,10 +88,6 @@ struct AutomationsCommand: AsyncParsableCommand {
             let seconds = (log.at.microseconds - start.microseconds) / 1_000_000
             let offset = String(format: "+%lldd %02lld:%02lld:%02lld", seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60, seconds % 60)
             return [offset, log.nodeID ?? "-", log.action, log.outcome.rawValue, log.message].joined(separator: "  ")
-        }
-
-        private static func standardError(_ line: String) {
-            FileHandle.standardError.write(Data((line + "\n").utf8))
         }
     }
 }

@@ -28,7 +28,7 @@ struct BackupCommand: AsyncParsableCommand {
         let configuration = try await CLIConfiguration.load(config)
         switch configuration.database {
         case .postgres(let settings):
-            Self.fail(
+            throw Self.failure(
                 """
                 cortex backup copies a SQLite database; CORTEX_DATABASE_URL is PostgreSQL (\(settings.redactedURL)).
                 Back it up with PostgreSQL's own tools, while cortex serves:
@@ -38,7 +38,7 @@ struct BackupCommand: AsyncParsableCommand {
                 (or pg_basebackup for the whole cluster). See README.md, "Backup and restore".
                 """)
         case .sqlite(let path):
-            guard FileManager.default.fileExists(atPath: path) else { Self.fail("no SQLite database at \(path)") }
+            guard FileManager.default.fileExists(atPath: path) else { throw Self.failure("no SQLite database at \(path)") }
             let store = try SQLiteStore(path: path)
             let started = ContinuousClock.now
             do {
@@ -49,16 +49,16 @@ struct BackupCommand: AsyncParsableCommand {
                     "backed up sqlite:\(path) to \(summary.path): \(summary.bytes) bytes, \(summary.pages) pages, in "
                         + String(format: "%.3f s", seconds))
             } catch let error as StoreError where error.kind == .conflict {
-                Self.fail("\(error.message): pass --force to replace it")
+                throw Self.failure("\(error.message): pass --force to replace it")
             } catch let error as StoreError {
-                Self.fail(error.message)
+                throw Self.failure(error.message)
             }
         }
     }
 
-    /// Says why on standard error and exits 1.
-    static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("cortex backup: \(message)\n".utf8))
-        Foundation.exit(1)
+    /// Says why on standard error; thrown, it makes the command exit 1.
+    static func failure(_ message: String) -> ExitCode {
+        printToStandardError("cortex backup: \(message)")
+        return .failure
     }
 }

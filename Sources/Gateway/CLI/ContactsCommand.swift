@@ -51,17 +51,13 @@ struct ContactsCommand: AsyncParsableCommand {
                         FileChunks(handle: handle), format: format?.value, into: store, clock: SystemWallClock())
                 }
             } catch let rejected as ContactImportRejected {
-                Self.standardError("\(rejected.failure)\nnothing was imported")
+                printToStandardError("\(rejected.failure)\nnothing was imported")
                 throw ExitCode.failure
             }
             print(summary.json.serialized())
-            for failure in summary.failures { Self.standardError(failure.description) }
-            if summary.failuresTruncated > 0 { Self.standardError("... and \(summary.failuresTruncated) more failed lines") }
+            for failure in summary.failures { printToStandardError(failure.description) }
+            if summary.failuresTruncated > 0 { printToStandardError("... and \(summary.failuresTruncated) more failed lines") }
             if summary.failed > 0 { throw ExitCode.failure }
-        }
-
-        private static func standardError(_ line: String) {
-            FileHandle.standardError.write(Data((line + "\n").utf8))
         }
     }
 }

@@ -59,8 +59,7 @@ struct KeysCommand: AsyncParsableCommand {
             }
             for line in KeysCommand.table(keys) { print(line) }
             if !configuration.apiKeys.isEmpty {
-                FileHandle.standardError.write(
-                    Data("\(configuration.apiKeys.count) more configured in CORTEX_API_KEYS (not listed)\n".utf8))
+                printToStandardError("\(configuration.apiKeys.count) more configured in CORTEX_API_KEYS (not listed)")
             }
         }
     }
@@ -85,7 +84,7 @@ struct KeysCommand: AsyncParsableCommand {
                 return try await store.revokeAPIKey(id: id, at: SystemWallClock().now())
             }
             guard let key else {
-                FileHandle.standardError.write(Data("no API key \(id)\n".utf8))
+                printToStandardError("no API key \(id)")
                 throw ExitCode.failure
             }
             for line in KeysCommand.table([key]) { print(line) }

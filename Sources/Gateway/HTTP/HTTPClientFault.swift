@@ -4,8 +4,9 @@ import NIOHTTP1
 /// A request the client got wrong at the HTTP/1 level: bad framing, oversized headers, an
 /// unsupported transfer coding, a stall, or a disconnect mid-request.
 ///
-/// These are the client's faults, never the server's: `APIError.from(_:)` maps each to a 4xx, and they are logged at debug level. `ConnectionGuardHandler` raises them, either
-/// answering itself (nothing reached the router yet) or failing the request body stream so that
+/// These are the client's faults, never the server's: `APIError.from(_:)` maps each to a 4xx,
+/// and they are logged at debug level. `ConnectionGuardHandler` raises them, either answering
+/// itself (nothing reached the router yet) or failing the request body stream so that
 /// `ErrorMiddleware` answers.
 enum HTTPClientFault: Error, Equatable, Sendable {
     /// The request line, a header or the framing could not be parsed.

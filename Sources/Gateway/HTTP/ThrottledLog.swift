@@ -5,11 +5,9 @@ import Synchronization
 /// requests that may write it. Each line carries how many it stands for, so a flood of the same
 /// failure (bad credentials, a database that is down) cannot flood the log.
 final class ThrottledLog: Sendable {
-    let intervalSeconds: Int64
     private let throttle: Mutex<LogThrottle>
 
     init(intervalSeconds: Int64) {
-        self.intervalSeconds = intervalSeconds
         throttle = Mutex(LogThrottle(intervalSeconds: intervalSeconds))
     }
 

@@ -56,31 +56,9 @@ extension PostgresStore {
         }
     }
 
-    /// Queues `message` unless its idempotency key is taken, waking senders on every instance
-    /// when the transaction commits; answers whether it was queued.
-    static func insertEmailJob(_ connection: PostgresConnection, _ message: NewEmailJob, at time: Timestamp, logger: Logger)
-        async throws -> Bool
-    {
-        let inserted = try await connection.query(
-            """
-            INSERT INTO email_jobs (idempotency_key, recipient, sender, subject, html_body, text_body, stream,
-                tag, metadata, options, status, next_attempt_at, created_at)
-            VALUES (\(message.idempotencyKey), \(message.recipient.value), \(message.sender), \(message.subject),
-                    \(message.html), \(message.text), \(message.stream.rawValue), \(message.tag),
-                    \(message.metadata)::jsonb, \(DeliveryOptionsJSON.encode(message))::jsonb, 'queued', cortex_ts(\(time.microseconds)), cortex_ts(\(time.microseconds)))
-            ON CONFLICT (idempotency_key) DO NOTHING
-            RETURNING id
-            """, logger: logger
-        ).decode(Int64.self).first { _ in true }
-        if inserted != nil {
-            try await connection.query("SELECT pg_notify(\(WorkTopic.email.channel), '')", logger: logger)
-        }
-        return inserted != nil
-    }
-
-    /// Several messages in one `INSERT` through `unnest` (and one wake-up), for the walker's
-    /// batched steps and the API's batches: one statement per message cost two round trips
-    /// each. Answers, per message, whether it was queued (its key was new). The arrays cannot
+    /// Messages in one `INSERT` through `unnest` (and one wake-up, when the transaction commits,
+    /// for senders on every instance), for every way mail enters the ledger: one statement per
+    /// message cost two round trips each. Answers, per message, whether it was queued (its key was new). The arrays cannot
     /// hold NULL here, so a missing body or tag travels as '' with a flag that it is missing,
     /// and an empty one stays empty, as on SQLite.
     static func insertEmailJobs(_ connection: PostgresConnection, _ messages: [NewEmailJob], at time: Timestamp, logger: Logger)

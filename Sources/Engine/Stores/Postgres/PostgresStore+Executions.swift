@@ -161,7 +161,7 @@ extension PostgresStore {
         else { return false }
         for effect in step.effects {
             switch effect {
-            case .enqueueEmail(let message): _ = try await insertEmailJob(connection, message, at: time, logger: logger)
+            case .enqueueEmail(let message): _ = try await insertEmailJobs(connection, [message], at: time, logger: logger)
             case .addTag(let tag): _ = try await addTags(connection, [tag], to: email, at: time, logger: logger)
             case .removeTag(let tag): _ = try await removeTag(connection, tag, from: email, at: time, logger: logger)
             }
